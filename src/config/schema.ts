@@ -1,0 +1,130 @@
+/**
+ * The one configuration schema (zod, with defaults). `loadConfig()` (config/load.ts) parses it once
+ * from a JSON file (`--config` / GHOSTLINE_CONFIG), environment variables and CLI flags, and freezes it.
+ * Each section belongs to one component; add fields to your own section only.
+ */
+import { z } from "zod";
+
+export const TenantKey = z.object({
+  /** Tenant id: every cache, sequence and record is scoped by it. */
+  tenant: z.string().min(1).max(100),
+  /** Optional fixed user id for this key (otherwise the request's user field). */
+  user: z.string().max(200).optional(),
+  /** Telemetry level ceiling for this tenant: off | metrics | code. */
+  telemetry: z.enum(["off", "metrics", "code"]).optional(),
+});
+
+export const ExperimentArm = z.object({
+  name: z.string().min(1).max(64),
+  weight: z.number().positive().default(1),
+  /** Model version (registry name) this arm uses; default model when absent. */
+  model: z.string().optional(),
+  speculative: z.union([z.boolean(), z.record(z.string(), z.unknown())]).optional(),
+  maxTokens: z.number().int().positive().optional(),
+  /** Client settings sent to clients in this arm. */
+  client: z.object({ debounceMs: z.number().int().min(0).max(2000).optional() }).optional(),
+});
+
+export const ConfigSchema = z.object({
+  server: z
+    .object({
+      /** Default loopback only. */
+      host: z.string().default("127.0.0.1"),
+      port: z.number().int().min(0).max(65535).default(8017),
+      /** Where anything persistent goes (SQLite events, registry, datasets). */
+      dataDir: z.string().default(".data"),
+      bodyLimitBytes: z.number().int().positive().default(1_048_576),
+      logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    })
+    .prefault({}),
+  auth: z
+    .object({
+      /** API key -> tenant. Empty = no key needed, but then only loopback clients are served. */
+      apiKeys: z.record(z.string().min(8), TenantKey).default({}),
+      /** Tenant used for unauthenticated loopback requests when no keys are configured. */
+      anonymousTenant: z.string().default("local"),
+    })
+    .prefault({}),
+  engine: z
+    .object({
+      kind: z.enum(["llama-cpp", "openai-compat", "fake"]).default("llama-cpp"),
+      /** Target GGUF; default: the shipped models/ghostline-target.gguf. */
+      model: z.string().optional(),
+      /** Draft GGUF for speculative decoding; default: models/ghostline-draft.gguf when the target is the shipped one. */
+      draft: z.string().optional(),
+      /** CPU threads for the target context (draft gets its own, total <= cores). */
+      threads: z.number().int().min(1).max(256).default(1),
+      draftThreads: z.number().int().min(1).max(256).default(1),
+      /** Parallel sequences (KV slots) in the target context. */
+      sequences: z.number().int().min(1).max(64).default(4),
+      /** Context size per sequence; default: the model's trained context, capped at 4096. */
+      contextSize: z.number().int().min(128).optional(),
+      /** Prefill chunk size (tokens); the abort signal is checked between chunks. */
+      prefillChunk: z.number().int().min(8).max(4096).default(64),
+      gpu: z.boolean().default(false),
+      /** openai-compat: upstream base URLs (…/v1). */
+      upstreams: z.array(z.string().url()).default([]),
+      upstreamModel: z.string().optional(),
+      upstreamApiKey: z.string().optional(),
+      /** openai-compat: the FIM template family to render (auto = from model name). */
+      upstreamFamily: z.string().default("auto"),
+      upstreamTimeoutMs: z.number().int().positive().default(10_000),
+    })
+    .prefault({}),
+  speculative: z
+    .object({
+      enabled: z.boolean().default(true),
+      sources: z.array(z.enum(["draft-model", "ngram", "client"])).default(["client", "ngram", "draft-model"]),
+      maxK: z.number().int().min(1).max(32).default(8),
+      /** Fixed K; adaptive when absent. */
+      k: z.number().int().min(1).max(32).optional(),
+    })
+    .prefault({}),
+  requests: z
+    .object({
+      defaultMaxTokens: z.number().int().min(1).max(512).default(64),
+      /** Default time budget per completion (ms). */
+      defaultDeadlineMs: z.number().int().min(1).default(2_000),
+      /** Max requests waiting for a sequence before load shedding (503 overloaded). */
+      queueLimit: z.number().int().min(0).default(64),
+      cacheEntries: z.number().int().min(0).default(2_000),
+      /** Prompt token budgets (the model's context minus generation room caps them further). */
+      prefixTokens: z.number().int().min(16).default(1_024),
+      suffixTokens: z.number().int().min(0).default(256),
+      extraTokens: z.number().int().min(0).default(512),
+    })
+    .prefault({}),
+  telemetry: z
+    .object({
+      /** Server-wide default level (GHOSTLINE_TELEMETRY); clients and tenants can only lower it. */
+      level: z.enum(["off", "metrics", "code"]).default("metrics"),
+      retentionDays: z.number().int().min(1).default(90),
+      /** Salt for hashing user ids; generated and stored in the data dir when absent. */
+      salt: z.string().optional(),
+    })
+    .prefault({}),
+  feedback: z
+    .object({
+      store: z.enum(["sqlite", "postgres"]).default("sqlite"),
+      postgresUrl: z.string().optional(),
+    })
+    .prefault({}),
+  client: z
+    .object({
+      debounceMs: z.number().int().min(0).max(2000).default(75),
+      shownThresholdMs: z.number().int().min(0).default(300),
+    })
+    .prefault({}),
+  experiments: z
+    .array(
+      z.object({
+        id: z.string().min(1).max(64),
+        enabled: z.boolean().default(true),
+        arms: z.array(ExperimentArm).min(2),
+      }),
+    )
+    .default([]),
+});
+
+/** The parsed, frozen configuration. */
+export type Config = z.infer<typeof ConfigSchema>;

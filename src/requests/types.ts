@@ -1,0 +1,60 @@
+/**
+ * The contract between the HTTP/WS edge (server/) and the request lifecycle (requests/).
+ */
+import type { EngineEvent, FimInput, SamplingParams, SpeculativeOptions, StopRules, Usage, StopReason } from "../core/types.js";
+
+/** Which protocol a request came in on (for metrics and feedback records). */
+export type RequestSource = "openai" | "infill" | "tabby" | "ws" | "lsp" | "native";
+
+/** A validated completion request from any protocol, limits already applied. */
+export interface CompletionRequest {
+  tenant: string;
+  /** Hashed or raw user id as given by auth; the feedback layer salts/hashes before storing. */
+  user?: string;
+  /** Document identity (uri or filepath). Requests with the same tenant+documentKey are "latest wins". */
+  documentKey?: string;
+  fim: FimInput;
+  sampling: SamplingParams;
+  stop: StopRules;
+  /** Undefined = config default. */
+  speculative?: Partial<SpeculativeOptions>;
+  clientDraft?: string;
+  /** Time budget from arrival (ms); config default when absent. */
+  deadlineMs?: number;
+  /** Model version requested (registry); default when absent. */
+  model?: string;
+  source: RequestSource;
+  /** Arrival time (epoch ms, performance-independent) for queue/latency accounting. */
+  arrivedAt: number;
+}
+
+/** The last event of a completion stream, with the id feedback events refer to. */
+export interface CompletionDone {
+  type: "done";
+  completionId: string;
+  model: string;
+  modelVersion: string;
+  text: string;
+  stopReason: StopReason;
+  usage: Usage;
+  /** How the result was obtained without (full) new generation. */
+  reused?: "typing-through" | "cache";
+  /** Experiment arm that served it, if any. */
+  arm?: { experiment: string; arm: string };
+}
+
+export type CompletionEvent = Extract<EngineEvent, { type: "delta" }> | CompletionDone;
+
+/**
+ * Orchestrates completions. Concurrency contract: `complete` may be called concurrently; a newer
+ * request with the same (tenant, documentKey) supersedes an older one, whose stream then ends with
+ * stopReason "cancelled" (or is continued as typing-through when the new text extends it). Aborting
+ * `signal` ends the stream with "cancelled" within one decode step. Throws GhostlineError
+ * `overloaded` (before any event) when admission control sheds the request.
+ */
+export interface RequestManager {
+  complete(request: CompletionRequest, options: { signal?: AbortSignal }): AsyncIterable<CompletionEvent>;
+  /** Stats for /metrics and tests: in-flight requests, queued requests, cache size. */
+  stats(): { inFlight: number; queued: number; cacheEntries: number };
+  close(): Promise<void>;
+}

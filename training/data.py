@@ -1,0 +1,108 @@
+"""Training samples: fill-in-the-middle in SPM and PSM order plus plain left-to-right text.
+
+Token layouts (the server's prompt builder for the "ghostline" family uses exactly these):
+  SPM: <s> <fim_suffix> suffix <fim_prefix> prefix <fim_middle> middle </s>
+  PSM: <s> <fim_prefix> prefix <fim_suffix> suffix <fim_middle> middle </s>
+  LM : <s> text
+Prefix, suffix and middle are tokenised separately, as the server does, so that a cursor in the
+middle of a word looks the same in training and in use.
+"""
+import json
+import random
+
+import torch
+
+
+class FimSampler:
+    def __init__(self, sp, path, ctx, seed=0, fim_rate=0.8, spm_rate=0.7, max_suffix=160, max_middle=192):
+        self.sp = sp
+        self.ctx = ctx
+        self.rng = random.Random(seed)
+        self.fim_rate = fim_rate
+        self.spm_rate = spm_rate
+        self.max_suffix = max_suffix
+        self.max_middle = max_middle
+        self.docs = [json.loads(l)["text"] for l in open(path)]
+        self.cum = []
+        total = 0
+        for d in self.docs:
+            total += len(d)
+            self.cum.append(total)
+        self.total = total
+        self.BOS, self.EOS, self.PAD = sp.bos_id(), sp.eos_id(), sp.pad_id()
+        self.PRE = sp.piece_to_id("<fim_prefix>")
+        self.SUF = sp.piece_to_id("<fim_suffix>")
+        self.MID = sp.piece_to_id("<fim_middle>")
+
+    def state(self):
+        return self.rng.getstate()
+
+    def set_state(self, s):
+        self.rng.setstate(s)
+
+    def _pick_doc(self):
+        import bisect
+        r = self.rng.randrange(self.total)
+        return self.docs[bisect.bisect_right(self.cum, r)]
+
+    def _window(self, doc, chars):
+        if len(doc) <= chars:
+            return doc
+        start = self.rng.randrange(len(doc) - chars)
+        nl = doc.rfind("\n", 0, start)
+        start = nl + 1 if nl >= 0 and start - nl < 200 else start
+        return doc[start:start + chars]
+
+    def _split(self, text):
+        """Choose (a, b) so that middle = text[a:b]; modes mimic what an IDE asks for."""
+        r = self.rng
+        lines_at = [i + 1 for i, c in enumerate(text) if c == "\n"]
+        starts = [0] + lines_at
+        mode = r.random()
+        if len(starts) < 3 or mode > 0.85:  # arbitrary character span
+            a = r.randrange(len(text))
+            b = min(len(text), a + r.randint(1, 400))
+            return a, b
+        li = r.randrange(len(starts) - 1)
+        ls, le = starts[li], starts[li + 1] - 1  # le: index of the newline
+        line = text[ls:le]
+        indent = len(line) - len(line.lstrip())
+        if mode < 0.15 or le - ls <= indent:
+            a = ls + indent  # cursor after the indentation
+        else:
+            a = r.randint(ls + indent, le)  # cursor somewhere in the line
+        if mode < 0.55:
+            return a, le  # rest of the line
+        extra = r.randint(1, 4)
+        end_li = min(len(starts) - 1, li + extra)
+        b = starts[end_li] - 1 if end_li > li else le
+        return a, max(b, a)
+
+    def sample(self):
+        r = self.rng
+        doc = self._pick_doc()
+        window = self._window(doc, int(self.ctx * 3.6))
+        T1 = self.ctx + 1
+        if r.random() >= self.fim_rate or len(window) < 20:
+            ids = [self.BOS] + self.sp.encode(window)
+            return ids[:T1]
+        a, b = self._split(window)
+        enc = self.sp.encode
+        prefix, middle, suffix = enc(window[:a]), enc(window[a:b]), enc(window[b:])
+        middle = middle[: self.max_middle]
+        suffix = suffix[: self.max_suffix]
+        room = T1 - 5 - len(middle) - len(suffix)
+        prefix = prefix[-room:] if room > 0 else []
+        if r.random() < self.spm_rate:
+            ids = [self.BOS, self.SUF] + suffix + [self.PRE] + prefix + [self.MID] + middle + [self.EOS]
+        else:
+            ids = [self.BOS, self.PRE] + prefix + [self.SUF] + suffix + [self.MID] + middle + [self.EOS]
+        return ids[:T1]
+
+    def batch(self, n):
+        T1 = self.ctx + 1
+        rows = [self.sample() for _ in range(n)]
+        x = torch.full((n, T1), self.PAD, dtype=torch.long)
+        for i, ids in enumerate(rows):
+            x[i, : len(ids)] = torch.tensor(ids)
+        return x

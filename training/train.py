@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Train Ghostline's target and draft models together on the same batches.
+
+The draft learns from the data and, by distillation, from the target's own predictions on the same
+batch (free: the target's logits are already computed), which raises draft/target agreement and so
+the speculative acceptance rate. Device-agnostic (CPU or CUDA, picked automatically), deterministic
+seed, checkpoint + resume, progress and loss log (JSONL), and periodic GGUF export.
+
+  /usr/bin/python3 training/train.py --minutes 120           # resume if a checkpoint exists
+  /usr/bin/python3 training/train.py --target target-gpu --batch 64 --minutes 60   # on a GPU
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from model import Config, LlamaLM, PRESETS  # noqa: E402
+from data import FimSampler  # noqa: E402
+from export import export_model, load_sp, DEFAULT_TOKENIZER  # noqa: E402
+
+
+def lr_at(step, base, warmup, total):
+    if step < warmup:
+        return base * (step + 1) / warmup
+    p = min(1.0, (step - warmup) / max(1, total - warmup))
+    return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def masked_ce(logits, y, pad):
+    return F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), ignore_index=pad)
+
+
+@torch.no_grad()
+def evaluate(model, batches, pad):
+    model.eval()
+    tot, n = 0.0, 0
+    correct, count = 0, 0
+    for x in batches:
+        logits = model(x[:, :-1])
+        y = x[:, 1:]
+        tot += masked_ce(logits, y, pad).item()
+        n += 1
+        m = y != pad
+        correct += ((logits.argmax(-1) == y) & m).sum().item()
+        count += m.sum().item()
+    model.train()
+    return tot / max(n, 1), correct / max(count, 1)
+
+
+@torch.no_grad()
+def agreement(target, draft, batches, pad):
+    target.eval(); draft.eval()
+    agree, count = 0, 0
+    for x in batches:
+        a = target(x[:, :-1]).argmax(-1)
+        b = draft(x[:, :-1]).argmax(-1)
+        m = x[:, 1:] != pad
+        agree += ((a == b) & m).sum().item()
+        count += m.sum().item()
+    target.train(); draft.train()
+    return agree / max(count, 1)
+
+
+def bar(frac, width=30):
+    return "#" * int(frac * width) + "-" * (width - int(frac * width))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", default=os.path.join(HERE, "work", "corpus"))
+    ap.add_argument("--tokenizer", default=DEFAULT_TOKENIZER)
+    ap.add_argument("--ckpt-dir", default=os.path.join(HERE, "work", "ckpt"))
+    ap.add_argument("--export-dir", default=os.path.join(HERE, "work", "export"))
+    ap.add_argument("--target", default="target", choices=sorted(PRESETS))
+    ap.add_argument("--draft", default="draft", choices=sorted(PRESETS))
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=4e-3)
+    ap.add_argument("--draft-lr", type=float, default=5e-3)
+    ap.add_argument("--total-steps", type=int, default=3000, help="length of the LR schedule")
+    ap.add_argument("--minutes", type=float, default=60, help="stop after this much wall time (this run)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--ckpt-every", type=float, default=4.0, help="minutes between checkpoints")
+    ap.add_argument("--export-every", type=float, default=15.0, help="minutes between GGUF exports")
+    ap.add_argument("--distill", type=float, default=0.5, help="weight of the KL(target || draft) term")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    torch.manual_seed(args.seed)
+    sp = load_sp(args.tokenizer)
+    os.makedirs(args.ckpt_dir, exist_ok=True)
+    os.makedirs(args.export_dir, exist_ok=True)
+    tcfg, dcfg = PRESETS[args.target], PRESETS[args.draft]
+    tcfg.vocab = dcfg.vocab = sp.get_piece_size()
+    dcfg.ctx = tcfg.ctx
+    target, draft = LlamaLM(tcfg).to(device), LlamaLM(dcfg).to(device)
+
+    def opt_for(m, lr):
+        decay = [p for p in m.parameters() if p.dim() >= 2]
+        no_decay = [p for p in m.parameters() if p.dim() < 2]
+        return torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                                 lr=lr, betas=(0.9, 0.95), eps=1e-8)
+
+    opt_t, opt_d = opt_for(target, args.lr), opt_for(draft, args.draft_lr)
+    sampler = FimSampler(sp, os.path.join(args.corpus, "train.jsonl"), tcfg.ctx, seed=args.seed)
+    held = FimSampler(sp, os.path.join(args.corpus, "heldout.jsonl"), tcfg.ctx, seed=99)
+    held_batches = [held.batch(args.batch).to(device) for _ in range(6)]
+    step, tokens, train_seconds = 0, 0, 0.0
+    ck_path = os.path.join(args.ckpt_dir, "state.pt")
+    if os.path.exists(ck_path):
+        ck = torch.load(ck_path, map_location=device)
+        target.load_state_dict(ck["target"]); draft.load_state_dict(ck["draft"])
+        opt_t.load_state_dict(ck["opt_t"]); opt_d.load_state_dict(ck["opt_d"])
+        sampler.set_state(ck["sampler"]); torch.set_rng_state(ck["torch_rng"])
+        step, tokens, train_seconds = ck["step"], ck["tokens"], ck.get("train_seconds", 0.0)
+        print(f"resumed at step {step} ({tokens} tokens, {train_seconds / 60:.1f} min trained)", flush=True)
+    print(f"device={device} target={target.num_params()} params draft={draft.num_params()} params", flush=True)
+
+    log = open(os.path.join(args.ckpt_dir, "log.jsonl"), "a")
+
+    def save():
+        tmp = ck_path + ".tmp"
+        torch.save({"target": target.state_dict(), "draft": draft.state_dict(), "opt_t": opt_t.state_dict(),
+                    "opt_d": opt_d.state_dict(), "sampler": sampler.state(), "torch_rng": torch.get_rng_state(),
+                    "step": step, "tokens": tokens, "train_seconds": train_seconds,
+                    "tcfg": tcfg.to_dict(), "dcfg": dcfg.to_dict()}, tmp)
+        os.replace(tmp, ck_path)
+        for name, m in (("target", target), ("draft", draft)):
+            torch.save({"config": m.cfg.to_dict(), "model": m.state_dict(), "step": step, "tokens": tokens,
+                        "train_seconds": train_seconds}, os.path.join(args.ckpt_dir, f"{name}.pt"))
+
+    def export():
+        for name, m in (("target", target), ("draft", draft)):
+            export_model(m, sp, os.path.join(args.export_dir, f"ghostline-{name}.gguf"), f"ghostline-{name}",
+                         version=f"step{step}")
+
+    t_start = time.time()
+    last_ck = last_exp = time.time()
+    pad = sp.pad_id()
+    while time.time() - t_start < args.minutes * 60:
+        t0 = time.time()
+        x = sampler.batch(args.batch).to(device)
+        inp, y = x[:, :-1], x[:, 1:]
+        for g in opt_t.param_groups:
+            g["lr"] = lr_at(step, args.lr, 100, args.total_steps)
+        for g in opt_d.param_groups:
+            g["lr"] = lr_at(step, args.draft_lr, 100, args.total_steps)
+        logits_t = target(inp)
+        loss_t = masked_ce(logits_t, y, pad)
+        opt_t.zero_grad(set_to_none=True)
+        loss_t.backward()
+        torch.nn.utils.clip_grad_norm_(target.parameters(), 1.0)
+        opt_t.step()
+        logits_d = draft(inp)
+        loss_hard = masked_ce(logits_d, y, pad)
+        m = (y != pad).reshape(-1)
+        lt = logits_t.detach().reshape(-1, logits_t.size(-1))[m]
+        ld = logits_d.reshape(-1, logits_d.size(-1))[m]
+        kl = F.kl_div(F.log_softmax(ld, -1), F.log_softmax(lt, -1), log_target=True, reduction="batchmean")
+        loss_d = (1 - args.distill) * loss_hard + args.distill * kl
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        torch.nn.utils.clip_grad_norm_(draft.parameters(), 1.0)
+        opt_d.step()
+        step += 1
+        ntok = int((y != pad).sum().item())
+        tokens += ntok
+        dt = time.time() - t0
+        train_seconds += dt
+        if step % 10 == 0:
+            frac = min(1.0, (time.time() - t_start) / (args.minutes * 60))
+            rec = {"step": step, "tokens": tokens, "loss_target": round(loss_t.item(), 4),
+                   "loss_draft": round(loss_hard.item(), 4), "kl": round(kl.item(), 4),
+                   "tok_per_s": round(ntok / dt), "lr": opt_t.param_groups[0]["lr"], "time": round(train_seconds)}
+            if step % 100 == 0:
+                hl, ha = evaluate(target, held_batches, pad)
+                dl, da = evaluate(draft, held_batches, pad)
+                rec.update({"heldout_loss_target": round(hl, 4), "heldout_top1_target": round(ha, 4),
+                            "heldout_loss_draft": round(dl, 4), "heldout_top1_draft": round(da, 4),
+                            "agreement": round(agreement(target, draft, held_batches, pad), 4)})
+            log.write(json.dumps(rec) + "\n"); log.flush()
+            sys.stderr.write(f"\r[{bar(frac)}] step {step} loss {loss_t.item():.3f}/{loss_hard.item():.3f} "
+                             f"{ntok / dt:.0f} tok/s {tokens / 1e6:.2f}M tok")
+            if "heldout_loss_target" in rec:
+                sys.stderr.write("\n" + json.dumps(rec) + "\n")
+            sys.stderr.flush()
+        if time.time() - last_ck > args.ckpt_every * 60:
+            save(); last_ck = time.time()
+        if time.time() - last_exp > args.export_every * 60:
+            export(); last_exp = time.time()
+    save()
+    export()
+    print(f"\ndone: step {step}, {tokens} tokens", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+/**
+ * Held-out evaluation of shipped GGUF models through llama.cpp (node-llama-cpp), i.e. exactly what
+ * the server runs:
+ *   - single-line infill: one whole line (after its indentation) is the middle; exact match of the
+ *     generated line, and edit similarity
+ *   - multi-line infill: 2–5 whole lines are the middle; exact match and edit similarity
+ *   - draft/target greedy agreement: fraction of target-greedy tokens the draft predicts too
+ *     (teacher-forced on the target's output) — the greedy speculative acceptance rate
+ *
+ *   npx tsx training/evaluate.ts [--target models/ghostline-target.gguf] [--draft models/ghostline-draft.gguf]
+ *       [--heldout training/work/corpus/heldout.jsonl] [--n 200] [--out training/work/eval.json]
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { getLlama, LlamaLogLevel, type LlamaContextSequence, type LlamaModel } from "node-llama-cpp";
+
+const { values: args } = parseArgs({
+  options: {
+    target: { type: "string", default: "models/ghostline-target.gguf" },
+    draft: { type: "string", default: "models/ghostline-draft.gguf" },
+    heldout: { type: "string", default: "training/work/corpus/heldout.jsonl" },
+    n: { type: "string", default: "200" },
+    seed: { type: "string", default: "42" },
+    out: { type: "string", default: "training/work/eval.json" },
+    threads: { type: "string", default: "2" },
+  },
+});
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** 1 - Levenshtein distance / max length (1 = identical). */
+export function editSimilarity(a: string, b: string): number {
+  if (a === b) return 1;
+  const n = a.length;
+  const m = b.length;
+  if (!n || !m) return 0;
+  let prev = Array.from({ length: m + 1 }, (_, j) => j);
+  for (let i = 1; i <= n; i++) {
+    const cur = [i];
+    for (let j = 1; j <= m; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return 1 - prev[m]! / Math.max(n, m);
+}
+
+interface Task {
+  kind: "line" | "multi";
+  lang: string;
+  prefix: string;
+  suffix: string;
+  middle: string;
+}
+
+function makeTasks(docs: { text: string; lang: string }[], n: number, rnd: () => number): Task[] {
+  const tasks: Task[] = [];
+  let guard = 0;
+  while (tasks.length < n && guard++ < n * 50) {
+    const doc = docs[Math.floor(rnd() * docs.length)]!;
+    const lines = doc.text.split("\n");
+    if (lines.length < 12) continue;
+    const kind: Task["kind"] = tasks.length % 2 === 0 ? "line" : "multi";
+    const li = 5 + Math.floor(rnd() * (lines.length - 10));
+    const line = lines[li]!;
+    const indent = line.length - line.trimStart().length;
+    const content = line.slice(indent);
+    if (content.trim().length < 6 || content.length > 120) continue;
+    if (/^(\/\/|#|\*|\/\*)/.test(content.trim())) continue; // comments are not application code
+    const before = lines.slice(0, li).join("\n") + "\n" + line.slice(0, indent);
+    if (kind === "line") {
+      tasks.push({ kind, lang: "", prefix: before, suffix: "\n" + lines.slice(li + 1).join("\n"), middle: content });
+    } else {
+      const count = 2 + Math.floor(rnd() * 4);
+      const mid = [content, ...lines.slice(li + 1, li + count)].join("\n");
+      if (mid.length > 400) continue;
+      tasks.push({ kind, lang: "", prefix: before, suffix: "\n" + lines.slice(li + count).join("\n"), middle: mid });
+    }
+    tasks[tasks.length - 1]!.lang = doc.lang;
+  }
+  return tasks;
+}
+
+function fimTokens(model: LlamaModel, t: Task, maxPrompt: number): number[] {
+  const id = (s: string) => model.tokenize(s, true)[0]!;
+  const suffix = model.tokenize(t.suffix, false).slice(0, 96);
+  let prefix = model.tokenize(t.prefix, false);
+  const room = maxPrompt - suffix.length - 4;
+  if (prefix.length > room) prefix = prefix.slice(prefix.length - room);
+  return [1, id("<fim_suffix>"), ...suffix, id("<fim_prefix>"), ...prefix, id("<fim_middle>")] as number[];
+}
+
+async function greedy(seq: LlamaContextSequence, prompt: number[], maxTokens: number, eos: number, stopAtNewline: boolean, model: LlamaModel) {
+  await seq.clearHistory();
+  const out: number[] = [];
+  let res = await seq.controlledEvaluate([...prompt.slice(0, -1), [prompt[prompt.length - 1]!, { generateNext: { token: true } }]]);
+  let next = res[res.length - 1]?.next?.token;
+  while (next !== undefined && next !== null && next !== eos && out.length < maxTokens) {
+    out.push(next);
+    if (stopAtNewline && model.detokenize(out).includes("\n")) break;
+    res = await seq.controlledEvaluate([[next, { generateNext: { token: true } }]]);
+    next = res[0]?.next?.token;
+  }
+  return out;
+}
+
+async function main() {
+  const threads = Number(args.threads);
+  const llama = await getLlama({ gpu: false, build: "never", skipDownload: true, usePrebuiltBinaries: true, progressLogs: false, logLevel: LlamaLogLevel.error });
+  const target = await llama.loadModel({ modelPath: args.target! });
+  const draft = args.draft ? await llama.loadModel({ modelPath: args.draft }) : undefined;
+  const ctxSize = Math.min(target.trainContextSize, 1024);
+  const tctx = await target.createContext({ contextSize: ctxSize, sequences: 1, threads });
+  const dctx = draft ? await draft.createContext({ contextSize: ctxSize, sequences: 1, threads }) : undefined;
+  const tseq = tctx.getSequence();
+  const dseq = dctx?.getSequence();
+  const docs = readFileSync(args.heldout!, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { text: string; lang: string });
+  const tasks = makeTasks(docs, Number(args.n), mulberry32(Number(args.seed)));
+  const eos = 2;
+  const acc = { line: { n: 0, exact: 0, sim: 0 }, multi: { n: 0, exact: 0, sim: 0 } };
+  const byLang: Record<string, { n: number; exact: number }> = {};
+  let agree = 0;
+  let agreeN = 0;
+  const t0 = Date.now();
+  const examples: object[] = [];
+  for (let i = 0; i < tasks.length; i++) {
+    const t = tasks[i]!;
+    const maxGen = t.kind === "line" ? 48 : 128;
+    const prompt = fimTokens(target, t, ctxSize - maxGen - 2);
+    const gen = await greedy(tseq, prompt, maxGen, eos, t.kind === "line", target);
+    let text = target.detokenize(gen);
+    if (t.kind === "line") text = text.split("\n")[0]!;
+    const exact = text.trimEnd() === t.middle.trimEnd();
+    const sim = editSimilarity(text.trimEnd(), t.middle.trimEnd());
+    acc[t.kind].n++;
+    acc[t.kind].exact += exact ? 1 : 0;
+    acc[t.kind].sim += sim;
+    if (t.kind === "line") {
+      const l = (byLang[t.lang] ??= { n: 0, exact: 0 });
+      l.n++;
+      l.exact += exact ? 1 : 0;
+    }
+    if (examples.length < 12) examples.push({ kind: t.kind, expected: t.middle, got: text, exact });
+    if (dseq && gen.length > 0) {
+      await dseq.clearHistory();
+      const seqTokens = [...prompt, ...gen];
+      const res = await dseq.controlledEvaluate(seqTokens.map((tok, j) => (j >= prompt.length - 1 && j < seqTokens.length - 1 ? [tok, { generateNext: { token: true } }] : tok)) as never);
+      for (let j = prompt.length - 1; j < seqTokens.length - 1; j++) {
+        agreeN++;
+        if (res[j]?.next?.token === seqTokens[j + 1]) agree++;
+      }
+    }
+    const done = i + 1;
+    const w = 30;
+    process.stderr.write(`\r[${"#".repeat(Math.round((done / tasks.length) * w)).padEnd(w, "-")}] ${done}/${tasks.length} line EM ${((acc.line.exact / Math.max(acc.line.n, 1)) * 100).toFixed(1)}%`);
+  }
+  process.stderr.write("\n");
+  const report = {
+    target: args.target,
+    draft: args.draft,
+    tasks: tasks.length,
+    seconds: (Date.now() - t0) / 1000,
+    single_line: { n: acc.line.n, exact_match: acc.line.exact / Math.max(acc.line.n, 1), edit_similarity: acc.line.sim / Math.max(acc.line.n, 1) },
+    multi_line: { n: acc.multi.n, exact_match: acc.multi.exact / Math.max(acc.multi.n, 1), edit_similarity: acc.multi.sim / Math.max(acc.multi.n, 1) },
+    single_line_by_language: Object.fromEntries(Object.entries(byLang).map(([k, v]) => [k, { n: v.n, exact_match: v.exact / v.n }])),
+    draft_target_greedy_agreement: agreeN ? agree / agreeN : null,
+    agreement_tokens: agreeN,
+    examples,
+  };
+  writeFileSync(args.out!, JSON.stringify(report, null, 1));
+  console.log(JSON.stringify({ ...report, examples: undefined }, null, 1));
+  await llama.dispose();
+}
+
+await main();

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The README's test command: installs what the tests need (Debian packages, a throwaway PostgreSQL
+# cluster), type-checks, runs the whole vitest suite, then a smoke pass of each benchmark.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-system-deps.sh
+if [ ! -d node_modules ]; then npm ci --omit=optional --no-audit --no-fund; fi
+
+PG_STARTED=0
+cleanup() { if [ "$PG_STARTED" = 1 ]; then bash scripts/postgres-test.sh stop || true; fi; }
+trap cleanup EXIT
+if [ -f scripts/postgres-test.sh ]; then
+  # prints "export GHOSTLINE_TEST_PG_URL=..." on success
+  if out="$(bash scripts/postgres-test.sh start)"; then
+    eval "$out"
+    PG_STARTED=1
+    echo "postgres: $GHOSTLINE_TEST_PG_URL"
+  else
+    echo "postgres: could not start a test cluster" >&2
+    exit 1
+  fi
+fi
+
+echo "== typecheck"
+npx tsc -p tsconfig.json
+echo "== tests"
+mkdir -p .tmp
+set +e
+npx vitest run --reporter=default --reporter=json --outputFile=.tmp/vitest.json "$@"
+rc=$?
+set -e
+summary="$(node -e '
+const r = JSON.parse(require("fs").readFileSync(".tmp/vitest.json", "utf8"));
+console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' || echo "tests: 0 passed, 1 failed")"
+if [ "$rc" != 0 ]; then echo "$summary"; exit "$rc"; fi
+if [ "$#" = 0 ]; then
+  echo "== benchmark smoke"
+  for b in bench/spec-decode.ts bench/trace-replay.ts; do
+    if [ -f "$b" ]; then npx tsx "$b" --quick; fi
+  done
+fi
+echo "$summary"

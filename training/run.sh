@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole model pipeline, resumable: install → corpus → tokenizer → train (target + draft) →
+# export → evaluate. Re-running resumes training from training/work/ckpt/state.pt.
+#
+#   bash training/run.sh [MINUTES]            # default 120 minutes of training this run
+#   TARGET=target-gpu BATCH=64 bash training/run.sh 60    # on a CUDA machine (same code)
+#
+# Keep the tokenizer fixed once models are shipped: models/ghostline-tokenizer.model is the source
+# of truth; a new tokenizer means retraining both models from scratch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MINUTES="${1:-120}"
+PY=/usr/bin/python3
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-2}" OMP_WAIT_POLICY=PASSIVE
+bash training/install.sh
+[ -f training/work/corpus/train.jsonl ] || $PY training/corpus.py
+if [ ! -f models/ghostline-tokenizer.model ]; then
+  $PY training/tokenizer.py
+  cp training/work/tokenizer/ghostline.model models/ghostline-tokenizer.model
+fi
+$PY training/train.py --minutes "$MINUTES" --target "${TARGET:-target}" --batch "${BATCH:-8}" --total-steps "${TOTAL_STEPS:-2400}"
+for m in target draft; do
+  $PY training/export.py --checkpoint "training/work/ckpt/$m.pt" --out "training/work/export/ghostline-$m.gguf" --name "ghostline-$m" --version "$(date +%Y%m%d)"
+done
+npx tsx training/evaluate.ts --target training/work/export/ghostline-target.gguf --draft training/work/export/ghostline-draft.gguf --out training/work/eval.json
+echo "compare training/work/eval.json with models/*.card.md, then copy training/work/export/*.gguf to models/ if better"

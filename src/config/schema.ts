@@ -101,6 +101,8 @@ export const ConfigSchema = z.object({
       retentionDays: z.number().int().min(1).default(90),
       /** Salt for hashing user ids; generated and stored in the data dir when absent. */
       salt: z.string().optional(),
+      /** Also redact IP addresses (loopback kept) when scrubbing stored text. */
+      scrubIps: z.boolean().default(true),
     })
     .prefault({}),
   feedback: z

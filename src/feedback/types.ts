@@ -12,6 +12,8 @@ export interface FeedbackContext {
   user?: string;
   /** Level the client asked for; the effective level is min(server, tenant, client). */
   telemetry?: TelemetryLevel;
+  /** Ceiling of the API key used (from auth); the config's tenant ceilings apply as well. */
+  tenantTelemetry?: TelemetryLevel;
 }
 
 /** Recorded for every completion served. `fim` is stored only at level "code" (and scrubbed). */

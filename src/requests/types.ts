@@ -57,4 +57,9 @@ export interface RequestManager {
   /** Stats for /metrics and tests: in-flight requests, queued requests, cache size. */
   stats(): { inFlight: number; queued: number; cacheEntries: number };
   close(): Promise<void>;
+  /**
+   * Optional: called by the edge after an "accepted" / "partially_accepted" feedback event; the
+   * manager may prefetch the next completion (prefix + accepted text). Best effort, never throws.
+   */
+  onAccepted?(completionId: string, acceptedChars?: number): void;
 }

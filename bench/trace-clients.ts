@@ -1,0 +1,163 @@
+/**
+ * Typing-trace clients: replay one trace in real time (scaled by `speed`) against a server and
+ * record keystroke→first-token latencies. Three clients:
+ *  - ws:   Ghostline's WebSocket session (open once, change per keystroke, complete after debounce)
+ *  - http: OpenAI-style POST /v1/completions (stream), aborting the previous request per keystroke
+ *  - peer: llama-server POST /infill (stream), aborting per keystroke (opt-in, --peer URL)
+ */
+import WebSocket from "ws";
+import type { TypingTrace } from "./trace-generator.js";
+
+/** Per-trace result of a client. */
+export interface ClientResult {
+  latenciesMs: number[];
+  requests: number;
+  /** Requests superseded (or ended) before a first token arrived. */
+  superseded: number;
+  reused: { "typing-through": number; cache: number };
+  errors: string[];
+}
+
+/** Options shared by the clients. */
+export interface ReplayOptions {
+  baseUrl: string;
+  debounceMs: number;
+  maxTokens: number;
+  /** Time compression: 2 = twice as fast as the trace. */
+  speed: number;
+  onKeystroke?: () => void;
+}
+
+function position(text: string, offset: number): { line: number; character: number } {
+  let line = 0;
+  let lineStart = 0;
+  for (let i = 0; i < offset; i++) if (text.charCodeAt(i) === 10) (line++, (lineStart = i + 1));
+  return { line, character: offset - lineStart };
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/** Walks the trace in real time; calls `key(i, text, cursor)` after applying each event. */
+async function walk(trace: TypingTrace, speed: number, key: (i: number, text: string, cursor: number, ev: TypingTrace["events"][number], before: string) => void, onKeystroke?: () => void): Promise<void> {
+  let text = trace.initialText;
+  const t0 = performance.now();
+  for (let i = 0; i < trace.events.length; i++) {
+    const ev = trace.events[i]!;
+    await wait(ev.t / speed - (performance.now() - t0));
+    const before = text;
+    text = text.slice(0, ev.offset - ev.deleteCount) + ev.text + text.slice(ev.offset);
+    key(i, text, ev.offset - ev.deleteCount + ev.text.length, ev, before);
+    onKeystroke?.();
+  }
+}
+
+function emptyResult(): ClientResult {
+  return { latenciesMs: [], requests: 0, superseded: 0, reused: { "typing-through": 0, cache: 0 }, errors: [] };
+}
+
+/** Ghostline WebSocket session client. */
+export async function replayWs(trace: TypingTrace, o: ReplayOptions): Promise<ClientResult> {
+  const res = emptyResult();
+  const ws = new WebSocket(o.baseUrl.replace(/^http/, "ws") + "/v1/stream");
+  await new Promise<void>((resolve, reject) => (ws.once("open", () => resolve()), ws.once("error", reject)));
+  const pending = new Map<string, { keyAt: number; got: boolean }>();
+  ws.on("message", (data) => {
+    const m = JSON.parse(String(data)) as { type: string; id?: string; reused?: "typing-through" | "cache"; error?: { code: string } };
+    const p = m.id ? pending.get(m.id) : undefined;
+    if (m.type === "error") res.errors.push(m.error?.code ?? "?");
+    if (!p) return;
+    if ((m.type === "delta" || m.type === "done") && !p.got) {
+      p.got = true;
+      if (m.type === "delta" || (m as { stop_reason?: string }).stop_reason !== "cancelled") res.latenciesMs.push(performance.now() - p.keyAt);
+      else res.superseded++;
+    }
+    if (m.type === "done") {
+      if (m.reused) res.reused[m.reused]++;
+      pending.delete(m.id!);
+    }
+  });
+  ws.send(JSON.stringify({ type: "hello", client: "trace-replay" }));
+  ws.send(JSON.stringify({ type: "open", document: { uri: trace.uri, languageId: trace.language, version: 0, text: trace.initialText } }));
+  let version = 0;
+  let timer: NodeJS.Timeout | undefined;
+  await walk(
+    trace,
+    o.speed,
+    (i, text, cursor, ev, before) => {
+      const start = position(before, ev.offset - ev.deleteCount);
+      const end = position(before, ev.offset);
+      ws.send(JSON.stringify({ type: "change", uri: trace.uri, version: ++version, changes: [{ range: { start, end }, text: ev.text }] }));
+      const keyAt = performance.now();
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const id = `k${i}`;
+        pending.set(id, { keyAt, got: false });
+        res.requests++;
+        ws.send(JSON.stringify({ type: "complete", id, uri: trace.uri, version, position: position(text, cursor), max_tokens: o.maxTokens }));
+      }, o.debounceMs / o.speed);
+    },
+    o.onKeystroke,
+  );
+  await wait(1500);
+  ws.close();
+  res.superseded += [...pending.values()].filter((p) => !p.got).length;
+  return res;
+}
+
+/** A streaming HTTP client (OpenAI /v1/completions or llama-server /infill) that aborts per keystroke. */
+export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: "openai" | "peer" }): Promise<ClientResult> {
+  const res = emptyResult();
+  let timer: NodeJS.Timeout | undefined;
+  let current: AbortController | undefined;
+  const inflight = new Set<Promise<void>>();
+  const fire = (text: string, cursor: number, keyAt: number): void => {
+    const ac = new AbortController();
+    current = ac;
+    res.requests++;
+    const prefix = text.slice(0, cursor);
+    const suffix = text.slice(cursor);
+    const [url, body] =
+      o.kind === "openai"
+        ? [`${o.baseUrl}/v1/completions`, { model: "ghostline", prompt: prefix, suffix, max_tokens: o.maxTokens, temperature: 0, stream: true }]
+        : [`${o.baseUrl}/infill`, { input_prefix: prefix, input_suffix: suffix, n_predict: o.maxTokens, stream: true, cache_prompt: true, samplers: ["top_k"], top_k: 1 }];
+    const run = (async () => {
+      let got = false;
+      try {
+        const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: ac.signal });
+        if (!r.ok || !r.body) {
+          res.errors.push(String(r.status));
+          return;
+        }
+        const decoder = new TextDecoder();
+        for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
+          const s = decoder.decode(chunk, { stream: true });
+          if (!got && /"(text|content)":"[^"]/.test(s)) {
+            got = true;
+            res.latenciesMs.push(performance.now() - keyAt);
+          }
+        }
+      } catch (e) {
+        if (!ac.signal.aborted) res.errors.push(e instanceof Error ? e.message : String(e));
+      } finally {
+        if (!got) res.superseded++;
+      }
+    })();
+    inflight.add(run);
+    void run.finally(() => inflight.delete(run));
+  };
+  await walk(
+    trace,
+    o.speed,
+    (_i, text, cursor) => {
+      current?.abort();
+      const keyAt = performance.now();
+      clearTimeout(timer);
+      timer = setTimeout(() => fire(text, cursor, keyAt), o.debounceMs / o.speed);
+    },
+    o.onKeystroke,
+  );
+  await wait(1500);
+  current?.abort();
+  await Promise.all([...inflight]);
+  return res;
+}

@@ -1,0 +1,193 @@
+/**
+ * Typing-trace benchmark: replays realistic typing traces (bench/trace-generator.ts) against
+ * Ghostline started in-process on the shipped models, through (a) the WebSocket session protocol,
+ * (b) plain HTTP /v1/completions with an abort per keystroke, and (c) optionally a peer
+ * llama-server /infill (--peer URL). For 1 and 8 concurrent typists it reports keystroke→first-token
+ * p50/p95/p99 in ms and in target decode steps (measured first), wasted tokens (generated for
+ * superseded requests), and cache / typing-through hit rates. Writes bench/out/trace-replay.json
+ * and bench/out/trace-replay.svg (latency CDF per client).
+ *
+ *   npx tsx bench/trace-replay.ts [--quick] [--typists 1,8] [--keys N] [--speed X] [--peer URL] [--fake]
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { Registry } from "prom-client";
+import { ConfigSchema } from "../src/config/schema.js";
+import type { Engine, EngineRequest } from "../src/core/types.js";
+import { createRequestManager } from "../src/requests/request-manager.js";
+import { generateTraces, listSources, type TypingTrace } from "./trace-generator.js";
+import { replayHttp, replayWs, type ClientResult } from "./trace-clients.js";
+import { startBenchServer } from "./trace-edge.js";
+import { renderCdfSvg } from "./trace-svg.js";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const args = process.argv.slice(2);
+const opt = (n: string): string | undefined => {
+  const i = args.indexOf(n);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const quick = args.includes("--quick");
+const typistCounts = (opt("--typists") ?? "1,8").split(",").map(Number);
+const maxKeys = Number(opt("--keys") ?? (quick ? 40 : 150));
+const speed = Number(opt("--speed") ?? 1);
+const maxTokens = Number(opt("--max-tokens") ?? 24);
+const peer = opt("--peer");
+const useFake = args.includes("--fake");
+const threads = Number(opt("--threads") ?? 1);
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[Math.min(s.length - 1, Math.max(0, Math.ceil(s.length * p) - 1))] ?? NaN) : NaN;
+};
+
+async function loadEngine(config: ReturnType<typeof ConfigSchema.parse>): Promise<Engine> {
+  if (useFake) {
+    const { createFakeEngine } = await import("../src/engines/fake/fake-engine.js");
+    return createFakeEngine({ tokenDelayMs: 5, sequences: 8 });
+  }
+  const { createLlamaCppEngine } = await import("../src/engines/llama-cpp/llama-cpp-engine.js");
+  return createLlamaCppEngine({
+    modelPath: join(ROOT, "models/ghostline-target.gguf"),
+    draftPath: join(ROOT, "models/ghostline-draft.gguf"),
+    threads,
+    draftThreads: 1,
+    sequences: 8,
+    prefillChunk: config.engine.prefillChunk,
+    gpu: false,
+    budgets: { prefixTokens: config.requests.prefixTokens, suffixTokens: config.requests.suffixTokens, extraTokens: config.requests.extraTokens },
+    speculative: { enabled: config.speculative.enabled, sources: config.speculative.sources, maxK: config.speculative.maxK },
+  });
+}
+
+/** Median time between consecutive deltas of a non-speculative greedy generation (one decode step). */
+async function measureDecodeStep(engine: Engine, trace: TypingTrace): Promise<number> {
+  const gaps: number[] = [];
+  for (let rep = 0; rep < 3; rep++) {
+    const req: EngineRequest = {
+      tenant: "bench-calibration",
+      affinityKey: `cal${rep}`,
+      fim: { prefix: trace.initialText.slice(0, trace.cursor), suffix: trace.initialText.slice(trace.cursor) },
+      sampling: { temperature: 0, topP: 1, topK: 0 },
+      stop: { maxTokens: 32, stop: [], mode: "none" },
+      speculative: { enabled: false },
+    };
+    let last: number | undefined;
+    for await (const ev of engine.complete(req, {})) {
+      if (ev.type !== "delta") break;
+      const now = performance.now();
+      if (last !== undefined) gaps.push((now - last) / Math.max(1, ev.tokens));
+      last = now;
+    }
+  }
+  return pct(gaps, 0.5);
+}
+
+interface RunReport {
+  client: string;
+  typists: number;
+  keystrokes: number;
+  requests: number;
+  firstTokens: number;
+  superseded: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  p50Steps: number;
+  p95Steps: number;
+  p99Steps: number;
+  wastedTokens: number | null;
+  generations: number | null;
+  typingThroughRate: number | null;
+  cacheRate: number | null;
+  errors: string[];
+  latenciesMs: number[];
+}
+
+async function main(): Promise<void> {
+  const config = ConfigSchema.parse({});
+  const started = performance.now();
+  const traces = generateTraces(ROOT, listSources(join(ROOT, "src")), Math.max(...typistCounts), 4, 7).map((t) => ({ ...t, events: t.events.slice(0, maxKeys) }));
+  const engine = await loadEngine(config);
+  const stepMs = await measureDecodeStep(engine, traces[0]!);
+  console.log(`engine ${engine.info.model} (${engine.info.kind}), decode step ${stepMs.toFixed(2)} ms, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"})`);
+  const clients: ("ws" | "http" | "peer")[] = ["ws", "http", ...(peer ? (["peer"] as const) : [])];
+  const plan = clients.flatMap((c) => typistCounts.map((n) => ({ client: c, typists: n })));
+  const totalKeys = plan.reduce((s, p) => s + p.typists * traces.slice(0, p.typists).reduce((k, t) => k + t.events.length, 0) / Math.max(1, p.typists), 0);
+  let doneKeys = 0;
+  let shown = -1;
+  const tick = (label: string) => () => {
+    doneKeys++;
+    const f = Math.min(1, doneKeys / totalKeys);
+    const step = Math.floor(f * (process.stderr.isTTY ? 100 : 10));
+    if (step === shown) return;
+    shown = step;
+    process.stderr.write(process.stderr.isTTY ? "" : "\n");
+    process.stderr.write(`\r[${"#".repeat(Math.round(f * 30)).padEnd(30, ".")}] ${(f * 100).toFixed(0).padStart(3)}% ${label.padEnd(12)}`);
+  };
+  const reports: RunReport[] = [];
+  let edgeKind: string | undefined;
+  for (const p of plan) {
+    const registry = new Registry();
+    const manager = createRequestManager({ engine, config, metrics: registry });
+    const server = p.client === "peer" ? undefined : await startBenchServer({ config, engine, manager, registry });
+    const label = `${p.client}×${p.typists}`;
+    if (server && !edgeKind) console.log(`edge: ${(edgeKind = server.kind)}`);
+    const ro = { baseUrl: server?.url ?? peer!, debounceMs: config.client.debounceMs, maxTokens, speed, onKeystroke: tick(label) };
+    const mine = traces.slice(0, p.typists);
+    const results: ClientResult[] = await Promise.all(
+      mine.map((t) => (p.client === "ws" ? replayWs(t, ro) : replayHttp(t, { ...ro, kind: p.client === "http" ? "openai" : "peer" }))),
+    );
+    const c = manager.counters();
+    await server?.close();
+    await manager.close();
+    const lat = results.flatMap((r) => r.latenciesMs);
+    const requests = results.reduce((s, r) => s + r.requests, 0);
+    const own = p.client !== "peer";
+    reports.push({
+      client: p.client,
+      typists: p.typists,
+      keystrokes: mine.reduce((s, t) => s + t.events.length, 0),
+      requests,
+      firstTokens: lat.length,
+      superseded: results.reduce((s, r) => s + r.superseded, 0),
+      p50Ms: pct(lat, 0.5),
+      p95Ms: pct(lat, 0.95),
+      p99Ms: pct(lat, 0.99),
+      p50Steps: pct(lat, 0.5) / stepMs,
+      p95Steps: pct(lat, 0.95) / stepMs,
+      p99Steps: pct(lat, 0.99) / stepMs,
+      wastedTokens: own ? c.wastedTokens : null,
+      generations: own ? c.generations : null,
+      typingThroughRate: own && c.requests ? c.reusedTypingThrough / c.requests : null,
+      cacheRate: own && c.requests ? c.reusedCache / c.requests : null,
+      errors: [...new Set(results.flatMap((r) => r.errors))].slice(0, 5),
+      latenciesMs: lat.map((x) => Math.round(x * 10) / 10),
+    });
+  }
+  process.stderr.write("\n");
+  await engine.close();
+  const f = (x: number | null, d = 0) => (x === null || Number.isNaN(x) ? "-" : x.toFixed(d));
+  console.log("client  typists  keys  reqs  p50ms  p95ms  p99ms  p50st  p95st  wasted  gens  tt%   cache%  superseded");
+  for (const r of reports)
+    console.log(
+      `${r.client.padEnd(7)} ${String(r.typists).padStart(7)} ${String(r.keystrokes).padStart(5)} ${String(r.requests).padStart(5)} ${f(r.p50Ms).padStart(6)} ${f(r.p95Ms).padStart(6)} ${f(r.p99Ms).padStart(6)} ${f(r.p50Steps, 1).padStart(6)} ${f(r.p95Steps, 1).padStart(6)} ${f(r.wastedTokens).padStart(7)} ${f(r.generations).padStart(5)} ${f(r.typingThroughRate === null ? null : r.typingThroughRate * 100).padStart(4)} ${f(r.cacheRate === null ? null : r.cacheRate * 100).padStart(6)} ${String(r.superseded).padStart(10)}${r.errors.length ? "  errors: " + r.errors.join(",") : ""}`,
+    );
+  for (const n of typistCounts) {
+    const ws = reports.find((r) => r.client === "ws" && r.typists === n);
+    const http = reports.find((r) => r.client === "http" && r.typists === n);
+    if (ws && http) console.log(`ratio http/ws p50 latency ×${n}: ${(http.p50Ms / ws.p50Ms).toFixed(2)}  wasted tokens http/ws: ${((http.wastedTokens ?? 0) / Math.max(1, ws.wastedTokens ?? 0)).toFixed(2)}`);
+  }
+  const outDir = join(ROOT, "bench/out");
+  mkdirSync(outDir, { recursive: true });
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavg: os.loadavg(), node: process.version };
+  const report = { date: new Date().toISOString(), edge: edgeKind, quick, speed, maxTokens, debounceMs: config.client.debounceMs, engine: engine.info, decodeStepMs: stepMs, machine, runs: reports };
+  writeFileSync(join(outDir, "trace-replay.json"), JSON.stringify(report, null, 1));
+  writeFileSync(join(outDir, "trace-replay.svg"), renderCdfSvg(`Keystroke → first token (decode step ${stepMs.toFixed(1)} ms)`, reports.map((r) => ({ label: `${r.client} ×${r.typists}`, latenciesMs: r.latenciesMs }))));
+  console.log(`wrote bench/out/trace-replay.json and .svg in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,196 @@
+/**
+ * One completion on a leased target sequence (and optionally its draft sequence): prefix-reusing
+ * chunked prefill, the decode loop (plain or speculative), stop rules, deadline and cancellation,
+ * and exact usage accounting. Emits EngineEvents through `emit`.
+ */
+import type { LlamaContextSequence, Token } from "node-llama-cpp";
+import type { EngineEvent, EngineRequest, SpeculativeStats, StopReason, Usage } from "../../core/types.js";
+import { createStopMatcher } from "../../postprocess/index.js";
+import type { CostModel } from "../../speculation/adaptive-k.js";
+import { createClientSource } from "../../speculation/client-source.js";
+import { createDraftModelSource } from "../../speculation/draft-model-source.js";
+import type { DraftSource } from "../../speculation/draft-source.js";
+import { createNgramSource } from "../../speculation/ngram-source.js";
+import { createRng } from "../../speculation/sampling.js";
+import { emptySpeculativeStats, speculativeDecode } from "../../speculation/speculative-decoder.js";
+import { createTargetEvaluator } from "../../speculation/target-evaluator.js";
+import { createIncrementalDetokenizer } from "./incremental-detokenizer.js";
+
+/** Everything one run needs (resolved by the engine). */
+export interface CompletionRunInput {
+  request: EngineRequest;
+  prompt: { tokens: number[]; truncated: boolean; stopTokenIds: number[]; stopStrings: string[] };
+  target: LlamaContextSequence;
+  draft?: LlamaContextSequence;
+  contextSize: number;
+  draftContextSize: number;
+  prefillChunk: number;
+  maxK: number;
+  isEog: (token: number) => boolean;
+  tokenize: (text: string) => number[];
+  detokenize: (tokens: number[]) => string;
+  signal?: AbortSignal;
+  queueMs: number;
+  startedAt: number;
+  /** Counters the engine aggregates. */
+  counters: { evaluated: number; reused: number };
+  onPrefillChunk?: (evaluated: number) => void;
+  /** Engine-wide pass-cost model of the adaptive controller. */
+  costs?: CostModel;
+}
+
+/** Runs the completion, yielding delta events and a final done event. Never throws for cancellation. */
+export async function* runCompletion(input: CompletionRunInput): AsyncGenerator<EngineEvent, void, void> {
+  const { request, prompt, target, signal, startedAt } = input;
+  const tokens = prompt.tokens;
+  const usage: Usage = {
+    promptTokens: tokens.length,
+    promptTokensReused: 0,
+    promptTokensEvaluated: 0,
+    completionTokens: 0,
+    timings: { queueMs: input.queueMs, prefillMs: 0, firstTokenMs: 0, decodeMs: 0, totalMs: 0 },
+    truncated: prompt.truncated,
+  };
+  let text = "";
+  const finish = (stopReason: StopReason, spec?: SpeculativeStats): EngineEvent => {
+    usage.timings.totalMs = performance.now() - startedAt + input.queueMs;
+    if (spec && spec.targetPasses > 0) usage.speculative = spec;
+    return { type: "done", stopReason, usage, text };
+  };
+
+  // --- prefix reuse + chunked prefill (all prompt tokens but the last; the last is the first decode input)
+  const t0 = performance.now();
+  let reuse = Math.min(target.compareContextTokens(tokens as Token[]).firstDifferentIndex, tokens.length - 1);
+  reuse = Math.max(0, reuse);
+  if (reuse < target.nextTokenIndex) await target.eraseContextTokenRanges([{ start: reuse, end: target.nextTokenIndex }]);
+  usage.promptTokensReused = reuse;
+  input.counters.reused += reuse;
+  for (let i = reuse; i < tokens.length - 1; i += input.prefillChunk) {
+    if (signal?.aborted) {
+      usage.timings.prefillMs = performance.now() - t0;
+      yield finish("cancelled");
+      return;
+    }
+    const chunk = tokens.slice(i, Math.min(i + input.prefillChunk, tokens.length - 1));
+    await target.controlledEvaluate(chunk as Token[]);
+    usage.promptTokensEvaluated += chunk.length;
+    input.counters.evaluated += chunk.length;
+    input.onPrefillChunk?.(usage.promptTokensEvaluated);
+  }
+  usage.timings.prefillMs = performance.now() - t0;
+  if (signal?.aborted) {
+    yield finish("cancelled");
+    return;
+  }
+
+  // --- decode
+  const rng = createRng(request.sampling.seed ?? Date.now());
+  const spec = request.speculative;
+  const sources: DraftSource[] = [];
+  if (spec.enabled) {
+    const names = spec.sources ?? ["client", "ngram", "draft-model"];
+    for (const name of names) {
+      if (name === "client" && request.clientDraft) sources.push(createClientSource(request.clientDraft, tokens.length, { tokenize: input.tokenize, detokenize: (t) => input.detokenize([...t]) }));
+      if (name === "ngram") sources.push(createNgramSource());
+      if (name === "draft-model" && input.draft)
+        sources.push(createDraftModelSource({ sequence: input.draft, sampling: request.sampling, rng, chunk: input.prefillChunk, contextSize: input.draftContextSize }));
+    }
+  }
+  const maxK = Math.max(1, Math.min(spec.maxK ?? input.maxK, input.maxK));
+  const stats = emptySpeculativeStats();
+  const stopIds = new Set(prompt.stopTokenIds);
+  const matcher = createStopMatcher({ ...request.stop, stop: [...request.stop.stop, ...prompt.stopStrings] }, { prefix: request.fim.prefix, suffix: request.fim.suffix });
+  const detok = createIncrementalDetokenizer(input.detokenize);
+  const decodeStart = performance.now();
+  let consumed = 0;
+  let stopReason: StopReason | undefined;
+  let pendingDelta = "";
+  let pendingTokens = 0;
+  let afterDeadline = false;
+
+  const decoder = speculativeDecode(
+    {
+      target: createTargetEvaluator(target, request.sampling),
+      prompt: tokens,
+      sampling: request.sampling,
+      rng,
+      sources,
+      maxK,
+      ...(spec.k !== undefined ? { k: Math.min(spec.k, input.maxK) } : {}),
+      contextSize: input.contextSize,
+      ...(signal ? { signal } : {}),
+      ...(input.costs ? { costs: input.costs } : {}),
+    },
+    stats,
+  );
+
+  /** Feeds one generated token through detokenizer + stop rules; returns a stop reason when done. */
+  const feed = (token: number): StopReason | undefined => {
+    consumed++;
+    usage.completionTokens++;
+    if (input.isEog(token) || stopIds.has(token)) return "eos";
+    const piece = detok.push(token);
+    pendingTokens++;
+    if (piece) {
+      const r = matcher.push(piece);
+      pendingDelta += r.emit;
+      if (r.stop) return r.stop;
+    }
+    if (!afterDeadline && request.deadline !== undefined && Date.now() > request.deadline) afterDeadline = true;
+    if (afterDeadline) {
+      const nl = (text + pendingDelta).indexOf("\n", text.length);
+      if (nl >= 0) {
+        pendingDelta = pendingDelta.slice(0, nl - text.length);
+        return "deadline";
+      }
+    }
+    if (usage.completionTokens >= request.stop.maxTokens) return "max_tokens";
+    return undefined;
+  };
+
+  try {
+    for (;;) {
+      const step = await decoder.next();
+      if (step.done) {
+        stopReason = step.value;
+        break;
+      }
+      if (usage.timings.firstTokenMs === 0) usage.timings.firstTokenMs = performance.now() - startedAt + input.queueMs;
+      for (const token of step.value) {
+        stopReason = feed(token);
+        if (stopReason) break;
+      }
+      if (pendingDelta) {
+        text += pendingDelta;
+        yield { type: "delta", text: pendingDelta, tokens: pendingTokens };
+        pendingDelta = "";
+        pendingTokens = 0;
+      }
+      if (stopReason) break;
+      if (signal?.aborted) {
+        stopReason = "cancelled";
+        break;
+      }
+    }
+  } finally {
+    await decoder.return("cancelled");
+  }
+  if (usage.promptTokensEvaluated < tokens.length - reuse && consumed > 0) {
+    // the last prompt token was evaluated by the first decode step
+    usage.promptTokensEvaluated += 1;
+    input.counters.evaluated += 1;
+  }
+  const reason: StopReason = stopReason ?? "cancelled";
+  if (reason !== "cancelled" && reason !== "stop_string" && reason !== "end_of_line" && reason !== "end_of_block" && reason !== "deadline") {
+    const tail = matcher.push(detok.flush()).emit + matcher.flush();
+    if (tail) {
+      text += tail;
+      yield { type: "delta", text: tail, tokens: pendingTokens };
+    }
+  }
+  // KV state = prompt + committed tokens except the last: exactly what plain decoding leaves.
+  const keep = tokens.length + Math.max(0, consumed - 1);
+  if (target.nextTokenIndex > keep) await target.eraseContextTokenRanges([{ start: keep, end: target.nextTokenIndex }]);
+  usage.timings.decodeMs = performance.now() - decodeStart;
+  yield finish(reason, spec.enabled ? stats : undefined);
+}

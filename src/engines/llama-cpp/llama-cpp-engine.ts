@@ -1,0 +1,247 @@
+/**
+ * The in-process llama.cpp engine (node-llama-cpp): a target context with N sequences, an optional
+ * draft context with the same N, a sequence pool with affinity and tenant isolation, prefix KV
+ * reuse, and plain or speculative decoding (src/speculation).
+ *
+ * Why one context with N sequences: evaluations issued concurrently on different sequences are
+ * merged by node-llama-cpp into one native decode, so concurrent requests batch for free.
+ */
+import { basename } from "node:path";
+import type { LlamaContext, LlamaModel, Token } from "node-llama-cpp";
+import { GhostlineError, toGhostlineError } from "../../core/errors.js";
+import type { DraftSourceName, Engine, EngineEvent, EngineInfo, EngineRequest } from "../../core/types.js";
+import { linkedAbort } from "../../core/abort.js";
+import { buildTokenPrompt, detectFamily } from "../../prompt/index.js";
+import { CostModel } from "../../speculation/adaptive-k.js";
+import { runCompletion } from "./completion-run.js";
+import { loadLlama, loadModel, type EngineLogger, type LlamaRuntime } from "./load-llama.js";
+import { SequencePool } from "./sequence-pool.js";
+
+/** Options of createLlamaCppEngine. Threads are per context; keep threads + draftThreads ≤ cores. */
+export interface LlamaCppEngineOptions {
+  modelPath: string;
+  draftPath?: string;
+  threads: number;
+  draftThreads: number;
+  /** Parallel sequences (KV slots). */
+  sequences: number;
+  /** Tokens per sequence; default: the model's trained context capped at 4096. */
+  contextSize?: number;
+  /** Prefill chunk (tokens): the abort signal is checked between chunks. */
+  prefillChunk: number;
+  gpu: boolean;
+  budgets: { prefixTokens: number; suffixTokens: number; extraTokens: number };
+  speculative: { enabled: boolean; sources: DraftSourceName[]; maxK: number; k?: number };
+  onProgress?: (loaded: number, label: string) => void;
+  logger?: EngineLogger;
+  /** Instrumentation: called after each prefill chunk with the prompt tokens evaluated so far in this request. */
+  onPrefillChunk?: (evaluated: number) => void;
+}
+
+/** Engine counters. */
+export interface LlamaCppEngineStats {
+  sequencesBusy: number;
+  sequencesFree: number;
+  queued: number;
+  tokensEvaluated: number;
+  tokensReused: number;
+  requests: number;
+}
+
+/** The llama.cpp engine plus tokenizer access and stats. */
+export interface LlamaCppEngine extends Engine {
+  tokenize(text: string): number[];
+  detokenize(tokens: readonly number[]): string;
+  stats(): LlamaCppEngineStats;
+  /** Diagnostics: the tokens in the KV state of sequence `index` (0-based). */
+  sequenceTokens(index: number): number[];
+}
+
+/** Loads the model(s) and creates the contexts. Throws GhostlineError("model_load_failed"). */
+export async function createLlamaCppEngine(opts: LlamaCppEngineOptions): Promise<LlamaCppEngine> {
+  for (const [k, v] of [["threads", opts.threads], ["draftThreads", opts.draftThreads], ["sequences", opts.sequences], ["prefillChunk", opts.prefillChunk]] as const)
+    if (!Number.isInteger(v) || v < 1) throw new GhostlineError("config_invalid", `engine option ${k} must be a positive integer`);
+  const runtime = await loadLlama(opts.gpu, opts.logger);
+  const progress = (share: number, base: number, label: string) => (p: number) => opts.onProgress?.(base + p * share, label);
+  const hasDraft = opts.draftPath !== undefined;
+  const model = await loadModel(runtime, opts.modelPath, progress(hasDraft ? 0.7 : 1, 0, "target"));
+  let draftModel: LlamaModel | undefined;
+  try {
+    if (opts.draftPath) draftModel = await loadModel(runtime, opts.draftPath, progress(0.3, 0.7, "draft"));
+    const contextSize = Math.min(opts.contextSize ?? Math.min(model.trainContextSize, 4096), model.trainContextSize);
+    const context = await model.createContext({ contextSize, sequences: opts.sequences, threads: opts.threads, batchSize: Math.max(opts.prefillChunk, 64) });
+    let draftContext: LlamaContext | undefined;
+    if (draftModel) {
+      const dsize = Math.min(contextSize, draftModel.trainContextSize);
+      draftContext = await draftModel.createContext({ contextSize: dsize, sequences: opts.sequences, threads: opts.draftThreads, batchSize: Math.max(opts.prefillChunk, 64) });
+    }
+    opts.onProgress?.(1, "ready");
+    return new LlamaCppEngineImpl(opts, runtime, model, context, contextSize, draftModel, draftContext);
+  } catch (e) {
+    await draftModel?.dispose().catch(() => {});
+    await model.dispose().catch(() => {});
+    throw e instanceof GhostlineError ? e : new GhostlineError("model_load_failed", `Could not create the context: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
+
+class LlamaCppEngineImpl implements LlamaCppEngine {
+  readonly info: EngineInfo;
+  private readonly family: ReturnType<typeof detectFamily>;
+  private readonly pool: SequencePool;
+  private readonly sequences;
+  private readonly draftSequences;
+  private readonly closing = new AbortController();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly counters = { evaluated: 0, reused: 0, requests: 0 };
+  private closed = false;
+  private readonly costs = new CostModel();
+
+  constructor(
+    private readonly opts: LlamaCppEngineOptions,
+    private readonly runtime: LlamaRuntime,
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly contextSize: number,
+    private readonly draftModel: LlamaModel | undefined,
+    private readonly draftContext: LlamaContext | undefined,
+  ) {
+    const meta = model.fileInfo.metadata as { general?: { name?: string; architecture?: string; version?: string } };
+    this.family = detectFamily({ name: meta.general?.name, architecture: meta.general?.architecture, hasToken: (t) => this.tokenId(t) !== undefined });
+    this.sequences = Array.from({ length: opts.sequences }, () => context.getSequence());
+    this.draftSequences = draftContext ? Array.from({ length: opts.sequences }, () => draftContext.getSequence()) : undefined;
+    this.pool = new SequencePool(opts.sequences);
+    this.info = {
+      id: "llama-cpp",
+      kind: "llama-cpp",
+      model: basename(opts.modelPath),
+      modelVersion: meta.general?.version ?? `${meta.general?.name ?? basename(opts.modelPath)}@${model.size}`,
+      family: String(this.family),
+      contextSize,
+      ...(opts.draftPath ? { draftModel: basename(opts.draftPath) } : {}),
+      sequences: opts.sequences,
+    };
+  }
+
+  /** Tokenizes user text (special tokens are NOT parsed: a literal "<fim_prefix>" stays text). */
+  tokenize(text: string): number[] {
+    return this.model.tokenize(text, false) as number[];
+  }
+
+  detokenize(tokens: readonly number[]): string {
+    return this.model.detokenize(tokens as Token[], false);
+  }
+
+  /** The id of a single (special) token spelled `text`, if the vocabulary has one. */
+  private tokenId(text: string): number | undefined {
+    const t = this.model.tokenize(text, true);
+    return t.length === 1 && this.model.detokenize(t, true) === text ? t[0] : undefined;
+  }
+
+  stats(): LlamaCppEngineStats {
+    const p = this.pool.stats();
+    return { sequencesBusy: p.busy, sequencesFree: p.free, queued: p.queued, tokensEvaluated: this.counters.evaluated, tokensReused: this.counters.reused, requests: this.counters.requests };
+  }
+
+  sequenceTokens(index: number): number[] {
+    const seq = this.sequences[index];
+    if (!seq) throw new GhostlineError("not_found", `no sequence ${index}`);
+    return [...seq.contextTokens] as number[];
+  }
+
+  async health(): Promise<{ ok: true; details?: Record<string, unknown> }> {
+    if (this.closed || this.model.disposed) throw new GhostlineError("upstream_unavailable", "The llama.cpp engine is closed");
+    return { ok: true, details: { ...this.stats(), model: this.info.model, contextSize: this.contextSize } };
+  }
+
+  complete(request: EngineRequest, options: { signal?: AbortSignal } = {}): AsyncIterable<EngineEvent> {
+    return { [Symbol.asyncIterator]: () => this.run(request, options.signal) };
+  }
+
+  private async *run(request: EngineRequest, outerSignal: AbortSignal | undefined): AsyncGenerator<EngineEvent, void, void> {
+    const startedAt = performance.now();
+    const { controller, dispose } = linkedAbort(outerSignal, this.closing.signal);
+    const signal = controller.signal;
+    let release: (() => void) | undefined;
+    let settle: () => void = () => {};
+    const tracker = new Promise<void>((r) => (settle = r));
+    this.inFlight.add(tracker);
+    try {
+      if (this.closed) throw new GhostlineError("upstream_unavailable", "The llama.cpp engine is closed");
+      const maxK = Math.max(this.opts.speculative.maxK, request.speculative.maxK ?? 0, request.speculative.k ?? 0);
+      const room = request.stop.maxTokens + (request.speculative.enabled ? maxK : 0) + 1;
+      const maxPromptTokens = this.contextSize - room;
+      if (maxPromptTokens < 8) throw new GhostlineError("context_overflow", `maxTokens ${request.stop.maxTokens} leaves no room for a prompt in a ${this.contextSize}-token context`);
+      const bos = this.model.tokens.bos ?? undefined;
+      const prompt = buildTokenPrompt(this.family, request.fim, { ...this.opts.budgets, maxPromptTokens }, {
+        tokenize: (t) => this.tokenize(t),
+        tokenId: (t) => this.tokenId(t),
+        ...(bos !== undefined && this.model.tokens.shouldPrependBosToken ? { bos } : {}),
+        ...(this.model.tokens.eos !== null ? { eos: this.model.tokens.eos } : {}),
+      });
+      const empty = (stopReason: "cancelled") =>
+        ({ type: "done", stopReason, text: "", usage: { promptTokens: prompt.tokens.length, promptTokensReused: 0, promptTokensEvaluated: 0, completionTokens: 0, timings: { queueMs: performance.now() - startedAt, prefillMs: 0, firstTokenMs: 0, decodeMs: 0, totalMs: performance.now() - startedAt }, truncated: prompt.truncated } }) as const;
+      if (signal.aborted) {
+        yield empty("cancelled");
+        return;
+      }
+      const lease = await this.pool.acquire(
+        { tenant: request.tenant, affinityKey: request.affinityKey, ...(request.priority !== undefined ? { priority: request.priority } : {}), sharedPrefix: (i) => this.sequences[i]!.compareContextTokens(prompt.tokens as Token[]).firstDifferentIndex },
+        { signal },
+      );
+      if (!lease) {
+        yield empty("cancelled");
+        return;
+      }
+      release = lease.release;
+      this.counters.requests++;
+      const target = this.sequences[lease.index]!;
+      const draft = this.draftSequences?.[lease.index];
+      if (lease.mustClear) {
+        await target.clearHistory();
+        await draft?.clearHistory();
+      }
+      const queueMs = performance.now() - startedAt;
+      const spec = { ...this.opts.speculative, ...request.speculative };
+      yield* runCompletion({
+        request: { ...request, speculative: spec },
+        prompt,
+        target,
+        ...(draft && spec.enabled && (spec.sources ?? []).includes("draft-model") ? { draft } : {}),
+        contextSize: this.contextSize,
+        draftContextSize: this.draftContext?.contextSize ?? 0,
+        prefillChunk: this.opts.prefillChunk,
+        maxK: Math.max(1, spec.maxK ?? this.opts.speculative.maxK),
+        isEog: (t) => this.model.isEogToken(t as Token),
+        tokenize: (t) => this.tokenize(t),
+        detokenize: (t) => this.detokenize(t),
+        signal,
+        queueMs,
+        startedAt: performance.now(),
+        counters: this.counters,
+        costs: this.costs,
+        ...(this.opts.onPrefillChunk ? { onPrefillChunk: this.opts.onPrefillChunk } : {}),
+      });
+    } catch (e) {
+      throw toGhostlineError(e, "engine_error");
+    } finally {
+      release?.();
+      dispose();
+      settle();
+      this.inFlight.delete(tracker);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing.abort();
+    this.pool.close();
+    // streams a consumer stopped reading never settle: wait for the others, at most 2 s
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await this.draftContext?.dispose();
+    await this.context.dispose();
+    await this.draftModel?.dispose();
+    await this.model.dispose();
+    await this.runtime.llama.dispose();
+  }
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { SequencePool } from "./sequence-pool.js";
+
+const req = (tenant: string, affinityKey: string, prefixes: number[] = [], priority?: number) => ({
+  tenant,
+  affinityKey,
+  sharedPrefix: (i: number) => prefixes[i] ?? 0,
+  ...(priority !== undefined ? { priority } : {}),
+});
+
+describe("SequencePool", () => {
+  it("prefers the slot that last served the same affinity key", async () => {
+    const pool = new SequencePool(3);
+    const a = (await pool.acquire(req("t", "doc1")))!;
+    const b = (await pool.acquire(req("t", "doc2")))!;
+    a.release();
+    b.release();
+    const again = (await pool.acquire(req("t", "doc2")))!;
+    expect(again.index).toBe(b.index);
+    expect(again.mustClear).toBe(false);
+  });
+
+  it("otherwise picks the same-tenant slot with the longest shared prefix", async () => {
+    const pool = new SequencePool(3);
+    const leases = [(await pool.acquire(req("t", "a")))!, (await pool.acquire(req("t", "b")))!, (await pool.acquire(req("t", "c")))!];
+    leases.forEach((l) => l.release());
+    const l = (await pool.acquire(req("t", "new", [3, 50, 10])))!;
+    expect(l.index).toBe(1);
+  });
+
+  it("never reuses another tenant's slot without clearing it", async () => {
+    const pool = new SequencePool(1);
+    const a = (await pool.acquire(req("t1", "x")))!;
+    expect(a.mustClear).toBe(true); // fresh slot: nothing to reuse
+    a.release();
+    const b = (await pool.acquire(req("t2", "x", [100])))!;
+    expect(b.mustClear).toBe(true);
+    b.release();
+    const c = (await pool.acquire(req("t2", "x")))!;
+    expect(c.mustClear).toBe(false);
+  });
+
+  it("queues by priority then arrival, and drops aborted waiters", async () => {
+    const pool = new SequencePool(1);
+    const first = (await pool.acquire(req("t", "a")))!;
+    const order: string[] = [];
+    const ac = new AbortController();
+    const low = pool.acquire(req("t", "low", [], 0)).then((l) => (order.push("low"), l));
+    const cancelled = pool.acquire(req("t", "gone", [], 9), { signal: ac.signal });
+    const high = pool.acquire(req("t", "high", [], 5)).then((l) => (order.push("high"), l));
+    ac.abort();
+    expect(await cancelled).toBeNull();
+    expect(pool.stats().queued).toBe(2);
+    first.release();
+    (await high)!.release();
+    (await low)!.release();
+    expect(order).toEqual(["high", "low"]);
+    expect(pool.stats()).toEqual({ busy: 0, free: 1, queued: 0 });
+  });
+});

@@ -1,0 +1,131 @@
+import { GhostlineError } from "../core/errors.js";
+import type { FimInput } from "../core/types.js";
+import { commentSnippet, lineComment } from "./comment-syntax.js";
+import { checkBudget, familySpec, repoNameOf } from "./families.js";
+import { keepEndTokens, keepStartTokens } from "./truncate.js";
+import type { FamilySpec, FimFamily, PromptTokenizer, Segment, TokenBudget, TokenPrompt } from "./types.js";
+
+/** Smallest useful remainder for a partially included extra snippet (tokens). */
+const MIN_PARTIAL_EXTRA = 8;
+
+/**
+ * Builds the token prompt of `family` for `input` within `budget`.
+ *
+ * User text (prefix, suffix, snippets) is tokenized separately with `tok.tokenize`, so a literal
+ * "<fim_prefix>" in a file stays text; control tokens come only from `tok.tokenId`. The prefix is
+ * cut from the left and the suffix from the right (at line boundaries when possible); when the
+ * whole exceeds `maxPromptTokens`, extra context shrinks first, then the suffix, then the prefix.
+ * Throws `context_overflow` when not even the template fits, `engine_error` when the vocabulary
+ * lacks the family's FIM tokens.
+ */
+export function buildTokenPrompt(family: FimFamily, input: FimInput, budget: TokenBudget, tok: PromptTokenizer): TokenPrompt {
+  const spec = familySpec(family);
+  const prefixB = checkBudget("prefixTokens", budget.prefixTokens);
+  const suffixB = checkBudget("suffixTokens", budget.suffixTokens);
+  const extraB = checkBudget("extraTokens", budget.extraTokens);
+  const maxB = checkBudget("maxPromptTokens", budget.maxPromptTokens);
+  const idOf = (names: readonly string[]): number | undefined => {
+    for (const n of names) {
+      const id = tok.tokenId(n);
+      if (id !== undefined) return id;
+    }
+    return undefined;
+  };
+  const render = (segs: readonly Segment[]): number[] | undefined => {
+    const out: number[] = [];
+    for (const s of segs) {
+      if (s.kind === "special") {
+        const id = idOf(s.names);
+        if (id === undefined) return undefined;
+        out.push(id);
+      } else if (s.kind === "text") out.push(...tok.tokenize(s.text));
+    }
+    return out;
+  };
+
+  const useBos = spec.bos && tok.bos !== undefined;
+  const fixed = render(spec.layout);
+  if (!fixed) {
+    const missing = spec.layout.find((s) => s.kind === "special" && idOf(s.names) === undefined);
+    const name = missing?.kind === "special" ? missing.names[0] : "?";
+    throw new GhostlineError("engine_error", `The model's vocabulary lacks ${name}, required by FIM family "${family}"`);
+  }
+  const avail = maxB - fixed.length - (useBos ? 1 : 0);
+  if (avail < 1) throw new GhostlineError("context_overflow", `maxPromptTokens ${maxB} cannot hold the "${family}" template`);
+
+  const tokenize = (t: string): number[] => tok.tokenize(t);
+  const showSuffix = spec.layout.some((s) => s.kind === "slot" && s.slot === "suffix");
+  let pre = keepEndTokens(input.prefix, Math.min(prefixB, avail), tokenize);
+  let suf = showSuffix ? keepStartTokens(input.suffix, Math.min(suffixB, avail), tokenize) : { tokens: [], truncated: false };
+  if (pre.tokens.length + suf.tokens.length > avail) {
+    suf = keepStartTokens(input.suffix, Math.max(0, avail - pre.tokens.length), tokenize);
+    if (pre.tokens.length + suf.tokens.length > avail) pre = keepEndTokens(input.prefix, avail - suf.tokens.length, tokenize);
+  }
+  const extra = extraTokens(spec, input, Math.min(extraB, avail - pre.tokens.length - suf.tokens.length), tok, render);
+
+  const tokens: number[] = useBos ? [tok.bos!] : [];
+  for (const s of spec.layout) {
+    if (s.kind === "special") tokens.push(idOf(s.names)!);
+    else if (s.kind === "text") tokens.push(...tok.tokenize(s.text));
+    else if (s.slot === "prefix") tokens.push(...(extra.asComments ? extra.tokens : []), ...pre.tokens);
+    else if (s.slot === "suffix") tokens.push(...suf.tokens);
+    else if (!extra.asComments) tokens.push(...extra.tokens);
+  }
+
+  const stopTokenIds = new Set<number>();
+  for (const name of spec.stopTokens) {
+    const id = tok.tokenId(name);
+    if (id !== undefined) stopTokenIds.add(id);
+  }
+  if (tok.eos !== undefined) stopTokenIds.add(tok.eos);
+  return {
+    tokens,
+    truncated: pre.truncated || suf.truncated,
+    stopTokenIds: [...stopTokenIds],
+    stopStrings: [...spec.stopStrings],
+  };
+}
+
+/**
+ * The repository-context tokens within `budget`, in the family's format: repo markers (placed at
+ * the extra slot), or comment lines (placed right before the prefix) as the fallback.
+ */
+function extraTokens(
+  spec: FamilySpec,
+  input: FimInput,
+  budget: number,
+  tok: PromptTokenizer,
+  render: (segs: readonly Segment[]) => number[] | undefined,
+): { tokens: number[]; asComments: boolean } {
+  const extras = input.extra ?? [];
+  if (extras.length === 0 || budget <= 0) return { tokens: [], asComments: false };
+  const out: number[] = [];
+  if (spec.extraMode === "repo" && spec.repoChunk && spec.repoCurrentFile) {
+    const head = render(spec.repoHeader ? spec.repoHeader(repoNameOf(input.filepath)) : []);
+    const tail = render(spec.repoCurrentFile(input.filepath ?? "untitled"));
+    const markers = render(spec.repoChunk({ filepath: "", text: "" }).filter((s) => s.kind === "special"));
+    if (head && tail && markers) {
+      let left = budget - head.length - tail.length;
+      for (const e of extras) {
+        const body = `${e.filepath}\n${e.text}${e.text.endsWith("\n") ? "" : "\n"}`;
+        const room = left - markers.length;
+        if (room < MIN_PARTIAL_EXTRA) break;
+        const piece = keepStartTokens(body, room, (t) => tok.tokenize(t));
+        out.push(...markers, ...piece.tokens);
+        left -= markers.length + piece.tokens.length;
+        if (piece.truncated) break;
+      }
+      return { tokens: out.length > 0 ? [...head, ...out, ...tail] : [], asComments: false };
+    }
+  }
+  const marker = lineComment(input.language, input.filepath);
+  let left = budget;
+  for (const e of extras) {
+    if (left < MIN_PARTIAL_EXTRA) break;
+    const piece = keepStartTokens(commentSnippet(e.filepath, e.text, marker), left, (t) => tok.tokenize(t));
+    out.push(...piece.tokens);
+    left -= piece.tokens.length;
+    if (piece.truncated) break;
+  }
+  return { tokens: out, asComments: true };
+}

@@ -1,0 +1,100 @@
+/**
+ * Types of the prompt layer: FIM families, token/char budgets, the tokenizer port and the
+ * layout vocabulary each family file uses to describe its template.
+ */
+import type { ExtraContext } from "../core/types.js";
+
+/** The FIM template families Ghostline knows. "generic" = no FIM: the prefix is continued left to right. */
+export type FimFamily = "ghostline" | "deepseek" | "qwen" | "starcoder" | "codellama" | "generic";
+
+/** Every family name, for validation and tests. */
+export const FIM_FAMILIES: readonly FimFamily[] = ["ghostline", "deepseek", "qwen", "starcoder", "codellama", "generic"];
+
+/** Token budgets of one prompt. All counts are tokens; `maxPromptTokens` caps the whole prompt (BOS and control tokens included). */
+export interface TokenBudget {
+  prefixTokens: number;
+  suffixTokens: number;
+  extraTokens: number;
+  maxPromptTokens: number;
+}
+
+/** Character budgets of a text prompt (remote engines tokenize themselves). */
+export interface CharBudget {
+  prefixChars: number;
+  suffixChars: number;
+  extraChars: number;
+}
+
+/**
+ * The tokenizer port. `tokenize` must treat its input as plain text (special-token markers in user
+ * text stay text); control tokens are looked up only through `tokenId` (undefined when the vocabulary
+ * lacks the piece). `bos`/`eos`: ids when the model uses them.
+ */
+export interface PromptTokenizer {
+  tokenize(text: string): number[];
+  tokenId(text: string): number | undefined;
+  bos?: number;
+  eos?: number;
+}
+
+/** A prompt as token ids plus how generation ends. */
+export interface TokenPrompt {
+  tokens: number[];
+  /** True when prefix or suffix was cut to fit (dropped extra context does not count). */
+  truncated: boolean;
+  /** Token ids that end the middle (EOS, EOT, file separators, FIM markers). */
+  stopTokenIds: number[];
+  /** Text stops for the same purpose (rendered forms of the control tokens). */
+  stopStrings: string[];
+}
+
+/** A prompt as plain text plus the stop strings to send with it. */
+export interface TextPrompt {
+  prompt: string;
+  stop: string[];
+  /** True when prefix or suffix was cut to fit the character budgets. */
+  truncated: boolean;
+}
+
+/** One piece of a laid-out prompt. `special` lists alternative spellings of one control token (first found wins). */
+export type Segment =
+  | { kind: "special"; names: readonly string[] }
+  | { kind: "slot"; slot: "prefix" | "suffix" | "extra" }
+  | { kind: "text"; text: string };
+
+/** How a family carries repository context. */
+export type ExtraMode = "repo" | "comment";
+
+/** A family's template, declared as data so the token and text renderers share it. */
+export interface FamilySpec {
+  family: FimFamily;
+  /** Prepend BOS (when the tokenizer has one). */
+  bos: boolean;
+  /** The prompt around the three slots, in the family's native order. */
+  layout: readonly Segment[];
+  /** "repo": `repoChunk` per snippet + `repoCurrentFile`; "comment": snippets become comment lines before the prefix. */
+  extraMode: ExtraMode;
+  /** Segments of one repository snippet (repo mode). */
+  repoChunk?: (e: ExtraContext) => Segment[];
+  /** Segments opening the repository block (repo mode), e.g. Qwen's `<|repo_name|>name\n`. */
+  repoHeader?: (repoName: string) => Segment[];
+  /** Segments naming the current file after the snippets (repo mode). */
+  repoCurrentFile?: (filepath: string) => Segment[];
+  /** Control tokens (by spelling) that end the middle. */
+  stopTokens: readonly string[];
+  /** Stop strings for remote engines (≤ 4: the OpenAI API's limit). */
+  stopStrings: readonly string[];
+}
+
+/** Shorthand for a control-token segment. */
+export function special(...names: string[]): Segment {
+  return { kind: "special", names };
+}
+
+/** Shorthand for a literal text segment. */
+export function text(t: string): Segment {
+  return { kind: "text", text: t };
+}
+
+/** Re-exported for family files. */
+export type { ExtraContext };

@@ -1,0 +1,204 @@
+/**
+ * One engine generation shared by one or more requests.
+ *
+ * Why a class: a generation outlives the request that started it. Typing-through attaches a newer
+ * request to a running (or finished) generation and serves it the text after the typed characters;
+ * the superseded request detaches. The engine stream is pumped in the background and buffered in
+ * `text`; subscribers read from their own offset. When the last subscriber detaches and nothing
+ * keeps the generation alive (a prefetch), the engine is aborted, so a cancelled request costs at
+ * most one decode step of engine time.
+ *
+ * Concurrency contract: all methods are called from the event loop (no locking); `notify` wakes
+ * every waiting subscriber, which re-reads the state synchronously before waiting again.
+ */
+import type { Engine, EngineRequest, StopReason, Usage } from "../core/types.js";
+import { GhostlineError, toGhostlineError } from "../core/errors.js";
+
+/** The final outcome of a generation. `text` is the full generated middle. */
+export interface GenerationResult {
+  text: string;
+  stopReason: StopReason;
+  usage: Usage;
+}
+
+/** A reader of a generation; `wake` is set while the reader waits for more events. */
+export interface GenerationSubscriber {
+  wake?: () => void;
+  cancelled: boolean;
+}
+
+/** Usage with every count and timing zero (cancelled before start, cache hits). */
+export function emptyUsage(): Usage {
+  return {
+    promptTokens: 0,
+    promptTokensReused: 0,
+    promptTokensEvaluated: 0,
+    completionTokens: 0,
+    timings: { queueMs: 0, prefillMs: 0, firstTokenMs: 0, decodeMs: 0, totalMs: 0 },
+    truncated: false,
+  };
+}
+
+/** Options of a Generation: what it generates and the hooks the manager uses for bookkeeping. */
+export interface GenerationOptions {
+  engine: Engine;
+  request: EngineRequest;
+  /** Lookup identity: the exact prompt text and a key of everything else that shapes the output. */
+  prefix: string;
+  suffix: string;
+  paramsKey: string;
+  /** Called once when the engine stream has ended (or the generation was aborted before start). */
+  onFinish?: (gen: Generation) => void;
+  /** Called once when the generation is aborted (no reader left); used to free admission slots. */
+  onAbort?: (gen: Generation) => void;
+}
+
+let nextGenerationId = 1;
+
+/** A shared, buffered engine generation (see the file comment). */
+export class Generation {
+  readonly id = nextGenerationId++;
+  readonly prefix: string;
+  readonly suffix: string;
+  readonly paramsKey: string;
+  /** Text streamed so far (all of it once finished: equals `result.text`). */
+  text = "";
+  /** Completion tokens streamed so far. */
+  tokens = 0;
+  result: GenerationResult | undefined;
+  error: GhostlineError | undefined;
+  started = false;
+  finished = false;
+  aborted = false;
+  /** Keeps the engine running with no reader (prefetch); cleared when a reader attaches. */
+  keepAlive = false;
+  private readonly controller = new AbortController();
+  private readonly subscribers = new Set<GenerationSubscriber>();
+  private readonly options: GenerationOptions | undefined;
+
+  private constructor(options: GenerationOptions | undefined, prefix: string, suffix: string, paramsKey: string) {
+    this.options = options;
+    this.prefix = prefix;
+    this.suffix = suffix;
+    this.paramsKey = paramsKey;
+  }
+
+  /** A generation that will run on the engine once `start()` is called. */
+  static create(options: GenerationOptions): Generation {
+    return new Generation(options, options.prefix, options.suffix, options.paramsKey);
+  }
+
+  /** An already finished generation (served from the cache). */
+  static finishedWith(result: GenerationResult, ident: { prefix: string; suffix: string; paramsKey: string }): Generation {
+    const gen = new Generation(undefined, ident.prefix, ident.suffix, ident.paramsKey);
+    gen.text = result.text;
+    gen.tokens = result.usage.completionTokens;
+    gen.result = result;
+    gen.started = true;
+    gen.finished = true;
+    return gen;
+  }
+
+  /** Number of attached readers. */
+  get readers(): number {
+    return this.subscribers.size;
+  }
+
+  /** True while the generation can still produce text. */
+  get live(): boolean {
+    return !this.finished && !this.aborted;
+  }
+
+  /** True when finished normally (not cancelled, not failed): reusable and cacheable. */
+  get succeeded(): boolean {
+    return this.finished && !this.error && this.result !== undefined && this.result.stopReason !== "cancelled" && this.result.stopReason !== "error";
+  }
+
+  /** Starts pumping the engine stream. No-op if already started, finished or aborted. */
+  start(): void {
+    if (this.started || this.finished || !this.options) return;
+    if (this.aborted) {
+      this.finishCancelled();
+      return;
+    }
+    this.started = true;
+    void this.pump(this.options);
+  }
+
+  /** Attaches a reader; clears keepAlive (the reader now owns the generation's life). */
+  attach(): GenerationSubscriber {
+    const sub: GenerationSubscriber = { cancelled: false };
+    this.subscribers.add(sub);
+    this.keepAlive = false;
+    return sub;
+  }
+
+  /** Detaches a reader; aborts the engine when nobody is left and nothing keeps it alive. */
+  detach(sub: GenerationSubscriber): void {
+    this.subscribers.delete(sub);
+    if (this.subscribers.size === 0 && !this.keepAlive) this.abort();
+  }
+
+  /** Cancels every attached reader (latest wins); they end with stopReason "cancelled". */
+  cancelReaders(except?: GenerationSubscriber): void {
+    for (const sub of [...this.subscribers]) {
+      if (sub === except) continue;
+      sub.cancelled = true;
+      wakeOne(sub);
+    }
+  }
+
+  /** Stops the engine (idempotent). A generation aborted before `start()` never reaches the engine. */
+  abort(): void {
+    if (this.finished || this.aborted) return;
+    this.aborted = true;
+    this.controller.abort(new GhostlineError("internal", "superseded"));
+    this.options?.onAbort?.(this);
+    if (!this.started) this.finishCancelled();
+  }
+
+  private finishCancelled(): void {
+    if (this.finished) return;
+    this.result = { text: this.text, stopReason: "cancelled", usage: emptyUsage() };
+    this.finished = true;
+    this.notify();
+    this.options?.onFinish?.(this);
+  }
+
+  private notify(): void {
+    for (const sub of this.subscribers) wakeOne(sub);
+  }
+
+  private async pump(options: GenerationOptions): Promise<void> {
+    try {
+      const stream = options.engine.complete(options.request, { signal: this.controller.signal });
+      for await (const ev of stream) {
+        if (ev.type === "delta") {
+          this.text += ev.text;
+          this.tokens += ev.tokens;
+          this.notify();
+        } else {
+          // The engine's final text is authoritative (post stop rules).
+          if (ev.text.startsWith(this.text) || ev.stopReason !== "cancelled") this.text = ev.text;
+          this.tokens = Math.max(this.tokens, ev.usage.completionTokens);
+          this.result = { text: this.text, stopReason: ev.stopReason, usage: ev.usage };
+          break;
+        }
+      }
+      if (!this.result) this.result = { text: this.text, stopReason: this.aborted ? "cancelled" : "error", usage: emptyUsage() };
+    } catch (e) {
+      if (this.aborted) this.result = { text: this.text, stopReason: "cancelled", usage: emptyUsage() };
+      else this.error = toGhostlineError(e, "engine_error");
+    } finally {
+      this.finished = true;
+      this.notify();
+      options.onFinish?.(this);
+    }
+  }
+}
+
+function wakeOne(sub: GenerationSubscriber): void {
+  const w = sub.wake;
+  sub.wake = undefined;
+  w?.();
+}

@@ -1,0 +1,53 @@
+/**
+ * Identity helpers of the request lifecycle: completion ids, document keys, parameter keys and the
+ * typing-through test.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type { CompletionRequest } from "./types.js";
+import type { Generation } from "./generation.js";
+
+/** A new completion id: "cmpl-" + 24 hex chars. */
+export function completionId(): string {
+  return `cmpl-${randomBytes(12).toString("hex")}`;
+}
+
+/** The latest-wins key: tenant + documentKey; undefined when the request names no document. */
+export function docKeyOf(req: Pick<CompletionRequest, "tenant" | "documentKey">): string | undefined {
+  return req.documentKey === undefined || req.documentKey === "" ? undefined : `${req.tenant}\u0000${req.documentKey}`;
+}
+
+/**
+ * A key of everything besides prefix/suffix that shapes the generated text: sampling, stop rules,
+ * model, language, filepath and extra context. Speculation and client drafts are excluded: they
+ * change speed, not output.
+ */
+export function paramsKeyOf(req: CompletionRequest): string {
+  const extra = req.fim.extra?.length
+    ? createHash("sha1")
+        .update(JSON.stringify(req.fim.extra.map((e) => [e.filepath, e.text])))
+        .digest("base64url")
+    : "";
+  const s = req.sampling;
+  return JSON.stringify([s.temperature, s.topP, s.topK, s.seed ?? null, req.stop.maxTokens, req.stop.stop, req.stop.mode, req.model ?? "", req.fim.language ?? "", req.fim.filepath ?? "", extra]);
+}
+
+/** Only reproducible completions are cached: greedy, or sampled with a fixed seed. */
+export function isCacheable(req: CompletionRequest): boolean {
+  return req.sampling.temperature === 0 || req.sampling.seed !== undefined;
+}
+
+/**
+ * If `prefix` = gen.prefix + typed where typed is the start of the generation's text (same suffix
+ * and params), returns typed.length; undefined otherwise. A finished generation qualifies only when
+ * it succeeded and text remains after the typed characters (or nothing was typed).
+ */
+export function typedThrough(gen: Generation, prefix: string, suffix: string, paramsKey: string): number | undefined {
+  if (gen.paramsKey !== paramsKey || gen.suffix !== suffix || gen.aborted) return undefined;
+  if (gen.finished && !gen.succeeded) return undefined;
+  if (prefix.length < gen.prefix.length || !prefix.startsWith(gen.prefix)) return undefined;
+  const typed = prefix.length - gen.prefix.length;
+  if (typed > gen.text.length) return undefined;
+  if (!gen.text.startsWith(prefix.slice(gen.prefix.length))) return undefined;
+  if (gen.finished && typed > 0 && typed >= gen.text.length) return undefined;
+  return typed;
+}

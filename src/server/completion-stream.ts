@@ -1,0 +1,220 @@
+/**
+ * Edge helpers shared by the protocol routes: building a CompletionRequest, turning a client
+ * disconnect into an AbortSignal, running a completion with metrics, merging n streams, SSE output.
+ */
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { ExtraContext, SpeculativeOptions, StopRules, Usage } from "../core/types.js";
+import type { WireUsage } from "@ghostline/protocol";
+import type { CompletionDone, CompletionEvent, CompletionRequest, RequestSource } from "../requests/types.js";
+import type { AppServices } from "./services.js";
+import type { AuthContext } from "./auth.js";
+import type { ServerMetrics } from "./metrics.js";
+
+/** What route modules receive from buildApp. */
+export interface EdgeContext {
+  services: AppServices;
+  metrics: ServerMetrics;
+  authenticate: (req: FastifyRequest) => AuthContext;
+}
+
+/** Stop lists of compat clients (Continue sends long ones) may hold up to this many strings. */
+export const COMPAT_STOP_ITEMS = 32;
+
+/** Protocol-neutral fields of a completion; unset ones take config defaults. */
+export interface CompletionFields {
+  prefix: string;
+  suffix: string;
+  language?: string;
+  filepath?: string;
+  extra?: ExtraContext[];
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
+  stop?: string | string[];
+  mode?: StopRules["mode"];
+  speculative?: boolean | { enabled?: boolean; sources?: SpeculativeOptions["sources"]; k?: number; max_k?: number };
+  clientDraft?: string;
+  deadlineMs?: number;
+  model?: string;
+  user?: string;
+  documentKey?: string;
+}
+
+/** Builds the manager's request from protocol-neutral fields. */
+export function buildCompletionRequest(ctx: EdgeContext, auth: AuthContext, source: RequestSource, f: CompletionFields): CompletionRequest {
+  const { config, engine } = ctx.services;
+  let speculative: Partial<SpeculativeOptions> | undefined;
+  if (typeof f.speculative === "boolean") speculative = { enabled: f.speculative };
+  else if (f.speculative) {
+    const s = f.speculative;
+    speculative = {
+      ...(s.enabled !== undefined ? { enabled: s.enabled } : { enabled: true }),
+      ...(s.sources ? { sources: s.sources } : {}),
+      ...(s.k !== undefined ? { k: s.k } : {}),
+      ...(s.max_k !== undefined ? { maxK: s.max_k } : {}),
+    };
+  }
+  const stop = f.stop === undefined ? [] : (Array.isArray(f.stop) ? f.stop : [f.stop]).filter((s) => s.length > 0);
+  const user = auth.user ?? f.user;
+  // Only a model registry resolves names; other engines serve their one model whatever clients call it.
+  const model = engine.info.kind === "router" && f.model ? f.model : undefined;
+  return {
+    tenant: auth.tenant,
+    ...(user !== undefined ? { user } : {}),
+    ...(f.documentKey ? { documentKey: f.documentKey } : {}),
+    fim: {
+      prefix: f.prefix,
+      suffix: f.suffix,
+      ...(f.language ? { language: f.language } : {}),
+      ...(f.filepath ? { filepath: f.filepath } : {}),
+      ...(f.extra?.length ? { extra: f.extra } : {}),
+    },
+    sampling: { temperature: f.temperature ?? 0, topP: f.topP ?? 1, topK: f.topK ?? 0, ...(f.seed !== undefined ? { seed: f.seed } : {}) },
+    stop: { maxTokens: f.maxTokens ?? config.requests.defaultMaxTokens, stop, mode: f.mode ?? "none" },
+    ...(speculative ? { speculative } : {}),
+    ...(f.clientDraft ? { clientDraft: f.clientDraft } : {}),
+    ...(f.deadlineMs !== undefined ? { deadlineMs: f.deadlineMs } : {}),
+    ...(model ? { model } : {}),
+    source,
+    arrivedAt: Date.now(),
+  };
+}
+
+/**
+ * An AbortSignal that aborts when the client goes away before the response is finished
+ * (socket close, request aborted). `dispose()` removes the listeners.
+ */
+export function disconnectSignal(request: FastifyRequest, reply: FastifyReply): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onClose = (): void => {
+    if (reply.raw.writableFinished || controller.signal.aborted) return;
+    request.log.info({ url: request.url }, "client disconnected: cancelling the completion");
+    controller.abort(new Error("client disconnected"));
+  };
+  reply.raw.on("close", onClose);
+  request.raw.on("aborted", onClose);
+  const socket = request.raw.socket;
+  socket?.on("close", onClose);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      reply.raw.off("close", onClose);
+      request.raw.off("aborted", onClose);
+      socket?.off("close", onClose);
+    },
+  };
+}
+
+/**
+ * Runs one completion through the manager and records edge metrics. The first event is pulled
+ * before returning, so admission errors (overloaded, ...) throw here, before any header is sent.
+ */
+export async function startCompletion(ctx: EdgeContext, route: string, request: CompletionRequest, signal: AbortSignal): Promise<AsyncIterator<CompletionEvent>> {
+  const t0 = Date.now();
+  const iter = ctx.services.manager.complete(request, { signal })[Symbol.asyncIterator]();
+  const first = await iter.next();
+  let ttftMs: number | undefined;
+  async function* tracked(): AsyncGenerator<CompletionEvent> {
+    let r = first;
+    try {
+      while (!r.done) {
+        const ev = r.value;
+        if (ev.type === "delta" && ttftMs === undefined && ev.text.length > 0) ttftMs = Date.now() - t0;
+        if (ev.type === "done") {
+          ctx.metrics.observeDone(route, ev, { ttftMs, totalMs: Date.now() - t0 }, signal.aborted ? "client_disconnect" : undefined);
+        }
+        yield ev;
+        r = await iter.next();
+      }
+    } finally {
+      // Closing the manager's stream runs its cleanup (in-flight accounting, reader detach).
+      if (!r.done) await iter.return?.();
+    }
+  }
+  return tracked();
+}
+
+/** Drains a completion to its end; returns the done event. */
+export async function collect(iter: AsyncIterator<CompletionEvent>): Promise<CompletionDone> {
+  let done: CompletionDone | undefined;
+  for (;;) {
+    const r = await iter.next();
+    if (r.done) break;
+    if (r.value.type === "done") done = r.value;
+  }
+  if (!done) throw new Error("completion stream ended without a done event");
+  return done;
+}
+
+/** Interleaves several event streams, tagging each event with its stream index. */
+export async function* mergeStreams<T>(iters: AsyncIterator<T>[]): AsyncGenerator<[number, T]> {
+  const pending = new Map<number, Promise<[number, IteratorResult<T>]>>();
+  const pull = (i: number): void => {
+    const it = iters[i];
+    if (it) pending.set(i, it.next().then((r) => [i, r] as [number, IteratorResult<T>]));
+  };
+  iters.forEach((_, i) => pull(i));
+  while (pending.size > 0) {
+    const [i, r] = await Promise.race(pending.values());
+    pending.delete(i);
+    if (r.done) continue;
+    yield [i, r.value];
+    pull(i);
+  }
+}
+
+/** Usage in the wire shape (OpenAI fields + Ghostline extras). */
+export function toWireUsage(u: Usage): WireUsage {
+  return {
+    prompt_tokens: u.promptTokens,
+    completion_tokens: u.completionTokens,
+    total_tokens: u.promptTokens + u.completionTokens,
+    prompt_tokens_reused: u.promptTokensReused,
+    prompt_tokens_evaluated: u.promptTokensEvaluated,
+    timings: { queue_ms: u.timings.queueMs, prefill_ms: u.timings.prefillMs, first_token_ms: u.timings.firstTokenMs, decode_ms: u.timings.decodeMs, total_ms: u.timings.totalMs },
+    ...(u.speculative
+      ? {
+          speculative: {
+            target_passes: u.speculative.targetPasses,
+            tokens_per_pass: u.speculative.tokensPerPass,
+            proposed: { ...u.speculative.proposed } as Record<string, number>,
+            accepted: { ...u.speculative.accepted } as Record<string, number>,
+            acceptance_by_position: u.speculative.proposedByPosition.map((p, i) => (p > 0 ? (u.speculative?.acceptedByPosition[i] ?? 0) / p : 0)),
+          },
+        }
+      : {}),
+  };
+}
+
+/** A Server-Sent Events response on a hijacked reply; writes after the client left are dropped. */
+export class SseWriter {
+  constructor(private readonly reply: FastifyReply) {}
+
+  /** Sends the 200 headers (call once the first event is available). */
+  start(): void {
+    this.reply.hijack();
+    this.reply.raw.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    });
+  }
+
+  /** Writes one `data:` event (objects are JSON-encoded). */
+  send(data: unknown): void {
+    if (this.closed) return;
+    this.reply.raw.write(`data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`);
+  }
+
+  /** True once the client is gone or the stream ended. */
+  get closed(): boolean {
+    return this.reply.raw.destroyed || this.reply.raw.writableEnded;
+  }
+
+  end(): void {
+    if (!this.closed) this.reply.raw.end();
+  }
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { AdaptiveK } from "./adaptive-k.js";
+import { createClientSource } from "./client-source.js";
+import { createNgramSource } from "./ngram-source.js";
+
+describe("ngram source", () => {
+  it("proposes what followed the most recent earlier occurrence of the longest matching n-gram", async () => {
+    const s = createNgramSource({ maxN: 3 });
+    // ... 1 2 3 4 5 ... 9 1 2 3 → propose 4 5
+    const h = [1, 2, 3, 4, 5, 6, 9, 1, 2, 3];
+    expect((await s.propose(h, 2, {})).tokens).toEqual([4, 5]);
+    expect((await s.propose(h, 10, {})).tokens).toEqual([4, 5, 6, 9, 1, 2, 3]);
+  });
+  it("prefers the longer n-gram over a more recent shorter one", async () => {
+    const s = createNgramSource({ maxN: 2 });
+    const h = [7, 8, 1, 3, 5, 8, 2, 7, 8];
+    expect((await s.propose(h, 1, {})).tokens).toEqual([1]);
+  });
+  it("proposes nothing without a match, and follows a growing history", async () => {
+    const s = createNgramSource();
+    const h = [1, 2, 3];
+    expect((await s.propose(h, 4, {})).tokens).toEqual([]);
+    h.push(1);
+    expect((await s.propose(h, 4, {})).tokens).toEqual([2, 3, 1]);
+  });
+});
+
+describe("client source", () => {
+  const tok = {
+    tokenize: (t: string) => [...t].map((c) => c.charCodeAt(0)),
+    detokenize: (ts: readonly number[]) => String.fromCharCode(...ts),
+  };
+  it("proposes the draft's continuation after the generated tokens", async () => {
+    const s = createClientSource("abcdef", 2, tok);
+    expect((await s.propose([0, 0], 3, {})).tokens).toEqual(tok.tokenize("abc"));
+    expect((await s.propose([0, 0, 97, 98], 3, {})).tokens).toEqual(tok.tokenize("cde"));
+  });
+  it("proposes nothing once the generation diverged from the draft", async () => {
+    const s = createClientSource("abcdef", 1, tok);
+    expect((await s.propose([0, 97, 120], 3, {})).tokens).toEqual([]);
+  });
+  it("re-tokenizes the remainder when generation took a different tokenization of the same text", async () => {
+    const pair = { tokenize: (t: string) => (t === "abcd" ? [1, 2] : [...t].map((c) => c.charCodeAt(0))), detokenize: (ts: readonly number[]) => ts.map((x) => (x === 1 ? "ab" : x === 2 ? "cd" : String.fromCharCode(x))).join("") };
+    const s = createClientSource("abcd", 0, pair);
+    expect((await s.propose([97], 4, {})).tokens).toEqual(pair.tokenize("bcd"));
+  });
+});
+
+describe("AdaptiveK", () => {
+  it("falls back to plain decoding when acceptance is low and drafts long when it is high", () => {
+    const c = new AdaptiveK({ maxK: 8 });
+    for (let i = 0; i < 60; i++) c.observe("ngram", 4, 0);
+    expect(c.choose({ ngram: 8 }).k).toBe(0);
+    for (let i = 0; i < 60; i++) c.observe("client", 8, 8);
+    const pick = c.choose({ ngram: 8, client: 8 });
+    expect(pick.source).toBe("client");
+    expect(pick.k).toBeGreaterThanOrEqual(4);
+  });
+  it("uses the fixed K when one is given", () => {
+    const c = new AdaptiveK({ maxK: 8, fixedK: 3 });
+    for (let i = 0; i < 60; i++) c.observe("ngram", 3, 0);
+    expect(c.choose({ ngram: 8 })).toEqual({ source: "ngram", k: 3 });
+    expect(c.choose({ ngram: 2 })).toEqual({ source: "ngram", k: 2 });
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * The draft → verify → accept → rollback loop. Plain decoding is the K = 0 case of the same loop.
+ *
+ * Each step evaluates [pending, d_1..d_K] on the target in one pass (pending = the last committed
+ * token, not yet in the KV state). Greedy: accept the longest prefix of drafts equal to the
+ * target's argmax, then emit the target's token after it — so the output is token-for-token that of
+ * plain greedy decoding. Sampling: the rejection-sampling acceptor (see rejection.ts), so the output
+ * distribution equals the target's. Rejected drafts are erased from the target's KV state, which
+ * afterwards holds exactly what plain decoding would hold: prompt + committed tokens − pending.
+ */
+import type { DraftSourceName, SamplingParams, SpeculativeStats } from "../core/types.js";
+import { AdaptiveK, type CostModel } from "./adaptive-k.js";
+import type { DraftProposal, DraftSource } from "./draft-source.js";
+import { acceptDrafts } from "./rejection.js";
+import { isGreedy, sample, type Rng, type TokenDist } from "./sampling.js";
+import type { TargetEvaluator } from "./target-evaluator.js";
+
+/** Options of one decoding run. */
+export interface DecodeOptions {
+  target: TargetEvaluator;
+  /** Prompt tokens; all but the last must already be in the target's KV state. */
+  prompt: readonly number[];
+  sampling: SamplingParams;
+  rng: Rng;
+  /** Draft sources in preference order (empty = plain decoding). */
+  sources: DraftSource[];
+  maxK: number;
+  /** Fixed K (no adaptation). */
+  k?: number;
+  /** Max tokens the KV sequence may hold (drafts are shortened to fit). */
+  contextSize: number;
+  signal?: AbortSignal;
+  /** Pass-cost model shared across requests (engine-wide). */
+  costs?: CostModel;
+}
+
+/** New stats object with zero counts. */
+export function emptySpeculativeStats(): SpeculativeStats {
+  return { targetPasses: 0, proposed: {}, accepted: {}, proposedByPosition: [], acceptedByPosition: [], tokensPerPass: 0 };
+}
+
+/**
+ * Decodes until the consumer stops iterating, the signal aborts or the context is full. Yields the
+ * tokens committed by each step (1..K+1). `stats` is updated in place. The caller owns trimming the
+ * KV state at the end (see `committedLength`).
+ */
+export async function* speculativeDecode(options: DecodeOptions, stats: SpeculativeStats): AsyncGenerator<number[], "context_full" | "cancelled", void> {
+  const { target, sampling, rng, sources, contextSize, signal } = options;
+  const greedy = isGreedy(sampling);
+  const history: number[] = [...options.prompt];
+  const controller = new AdaptiveK({ maxK: options.maxK, ...(options.k !== undefined ? { fixedK: options.k } : {}), ...(options.costs ? { costs: options.costs } : {}) });
+  const byName = new Map(sources.map((s) => [s.name, s]));
+  let generated = 0;
+
+  while (true) {
+    if (signal?.aborted) return "cancelled";
+    const room = contextSize - target.length - 1; // positions left after the pending token
+    if (room < 0) return "context_full";
+
+    // cheap sources: propose every step (also to shadow-score the ones not chosen)
+    const cheap = new Map<DraftSourceName, DraftProposal>();
+    const available: Partial<Record<DraftSourceName, number>> = {};
+    for (const s of sources) {
+      if (s.cheap) {
+        const p = await s.propose(history, Math.min(options.maxK, Math.max(0, room)), { signal });
+        cheap.set(s.name, p);
+        available[s.name] = p.tokens.length;
+      } else available[s.name] = room;
+    }
+    const choice = room > 0 ? controller.choose(available) : { k: 0 };
+
+    let drafts: number[] = [];
+    let draftDists: (TokenDist | undefined)[] = [];
+    let draftMs = 0;
+    if (choice.source && choice.k > 0) {
+      const source = byName.get(choice.source)!;
+      let proposal = cheap.get(choice.source);
+      if (!proposal) {
+        const t0 = performance.now();
+        proposal = await source.propose(history, choice.k, { signal });
+        draftMs = performance.now() - t0;
+      }
+      drafts = proposal.tokens.slice(0, choice.k);
+      draftDists = drafts.map((_, i) => proposal.dists?.[i]);
+      if (signal?.aborted) return "cancelled";
+    }
+
+    const t0 = performance.now();
+    const base = target.length;
+    const out = await target.evaluate([history[history.length - 1]!, ...drafts]);
+    const passMs = performance.now() - t0;
+    stats.targetPasses++;
+
+    let accepted: number;
+    let next: number;
+    if (greedy) {
+      accepted = 0;
+      while (accepted < drafts.length && out[accepted]?.token === drafts[accepted]) accepted++;
+      const t = out[accepted]?.token;
+      if (t === undefined) throw new Error("target returned no token");
+      next = t;
+    } else {
+      const dists = out.map((o) => o.dist ?? new Map<number, number>());
+      if (drafts.length === 0) next = sample(dists[0]!, rng);
+      else ({ accepted, next } = acceptDrafts(drafts, draftDists, dists, rng));
+      accepted ??= 0;
+    }
+    if (accepted < drafts.length) await target.truncate(base + 1 + accepted);
+
+    if (choice.source && drafts.length > 0) {
+      const name = choice.source;
+      stats.proposed[name] = (stats.proposed[name] ?? 0) + drafts.length;
+      stats.accepted[name] = (stats.accepted[name] ?? 0) + accepted;
+      for (let i = 0; i < drafts.length; i++) {
+        stats.proposedByPosition[i] = (stats.proposedByPosition[i] ?? 0) + 1;
+        stats.acceptedByPosition[i] = (stats.acceptedByPosition[i] ?? 0) + (i < accepted ? 1 : 0);
+      }
+      controller.observe(name, drafts.length, accepted);
+    }
+    controller.observeCost(drafts.length + 1, passMs, choice.source === "draft-model" ? drafts.length : 0, draftMs);
+
+    const committed = [...drafts.slice(0, accepted), next];
+    // shadow-score cheap sources that were not used: would their proposal have matched?
+    for (const [name, p] of cheap) {
+      if (name === choice.source || p.tokens.length === 0) continue;
+      let m = 0;
+      while (m < p.tokens.length && m < committed.length && p.tokens[m] === committed[m]) m++;
+      controller.observe(name, Math.min(p.tokens.length, committed.length), m);
+    }
+    history.push(...committed);
+    generated += committed.length;
+    stats.tokensPerPass = generated / stats.targetPasses;
+    yield committed;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The target side of the decoder: evaluates tokens appended to the target's KV sequence in one
+ * pass, asking for the greedy next token or the transformed next-token distribution at every
+ * position, and erases rejected tokens.
+ */
+import type { LlamaContextSequence, Token } from "node-llama-cpp";
+import type { SamplingParams } from "../core/types.js";
+import { isGreedy, type TokenDist } from "./sampling.js";
+
+/** Per-position output of a verify pass. */
+export interface TargetOutput {
+  token?: number;
+  dist?: TokenDist;
+}
+
+/** What the decoder needs from the target sequence. */
+export interface TargetEvaluator {
+  /** Tokens currently in the sequence's KV state. */
+  readonly length: number;
+  /** Appends `tokens`, returning next-token output for each position (one native pass). */
+  evaluate(tokens: readonly number[]): Promise<TargetOutput[]>;
+  /** Erases every token from `start` on. */
+  truncate(start: number): Promise<void>;
+}
+
+/**
+ * The llama.cpp sampler options for a distribution request. top-k 0 means "off" (a full-vocabulary
+ * map: slower, exact). Temperature is clamped away from 0 only for the map request.
+ */
+export function samplingOptions(sampling: SamplingParams): { temperature: number; topK: number; topP: number } {
+  return { temperature: Math.max(sampling.temperature, 1e-3), topK: Math.max(0, sampling.topK), topP: sampling.topP > 0 ? Math.min(1, sampling.topP) : 1 };
+}
+
+/** Wraps a node-llama-cpp sequence as a TargetEvaluator for the given sampling parameters. */
+export function createTargetEvaluator(sequence: LlamaContextSequence, sampling: SamplingParams): TargetEvaluator {
+  const greedy = isGreedy(sampling);
+  const generateNext = greedy ? { token: true as const } : { probabilities: true as const, options: samplingOptions(sampling) };
+  return {
+    get length() {
+      return sequence.nextTokenIndex;
+    },
+    async evaluate(tokens) {
+      const out = await sequence.controlledEvaluate(tokens.map((t) => [t as Token, { generateNext }]));
+      return out.map((o) => (greedy ? { token: o?.next.token ?? undefined } : { dist: o?.next.probabilities as TokenDist | undefined }));
+    },
+    async truncate(start) {
+      const end = sequence.nextTokenIndex;
+      if (start < end) await sequence.eraseContextTokenRanges([{ start, end }]);
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Shared helpers of the engine tests: request factory, stream collection, FIM tasks sliced from
+ * this repository's own sources.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import type { EngineEvent, EngineRequest, FimInput, Usage } from "../../src/core/types.js";
+import type { LlamaCppEngine } from "../../src/engines/llama-cpp/llama-cpp-engine.js";
+
+export const ROOT = new URL("../..", import.meta.url).pathname;
+export const TARGET = join(ROOT, "models/ghostline-target.gguf");
+export const DRAFT = join(ROOT, "models/ghostline-draft.gguf");
+
+/** A greedy request with speculation off; override anything. */
+export function makeRequest(fim: FimInput, over: Partial<EngineRequest> = {}): EngineRequest {
+  return {
+    tenant: "t1",
+    affinityKey: "t1:doc",
+    fim,
+    sampling: { temperature: 0, topP: 1, topK: 0 },
+    stop: { maxTokens: 16, stop: [], mode: "none" },
+    speculative: { enabled: false },
+    ...over,
+  };
+}
+
+/** The result of one completion. */
+export interface Collected {
+  deltas: string[];
+  text: string;
+  stopReason: string;
+  usage: Usage;
+}
+
+/** Runs a completion to its done event. `onDelta` may abort. */
+export async function collect(engine: LlamaCppEngine, req: EngineRequest, opts: { signal?: AbortSignal; onDelta?: (e: EngineEvent) => void } = {}): Promise<Collected> {
+  const deltas: string[] = [];
+  for await (const ev of engine.complete(req, opts.signal ? { signal: opts.signal } : {})) {
+    if (ev.type === "delta") {
+      deltas.push(ev.text);
+      opts.onDelta?.(ev);
+    } else return { deltas, text: ev.text, stopReason: ev.stopReason, usage: ev.usage };
+  }
+  throw new Error("stream ended without a done event");
+}
+
+function listFiles(dir: string, ext: string[], out: string[] = []): string[] {
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) listFiles(p, ext, out);
+    else if (ext.some((e) => name.endsWith(e)) && !name.endsWith(".test.ts")) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * `n` deterministic FIM tasks cut from this repo's own src/**\/*.ts and training/*.py: the cursor
+ * sits at a line start; prefix/suffix are limited to `prefixChars`/`suffixChars`.
+ */
+export function repoFimTasks(n: number, prefixChars = 600, suffixChars = 200): (FimInput & { name: string })[] {
+  const files = [...listFiles(join(ROOT, "src"), [".ts"]), ...listFiles(join(ROOT, "training"), [".py"])].filter((f) => statSync(f).size > 800);
+  const tasks: (FimInput & { name: string })[] = [];
+  for (let i = 0; tasks.length < n && i < files.length * 3; i++) {
+    const file = files[(i * 7) % files.length]!;
+    const text = readFileSync(file, "utf8");
+    const lines = text.split("\n");
+    const line = Math.floor(lines.length * (0.3 + 0.4 * (((i * 37) % 10) / 10)));
+    const cut = lines.slice(0, line).join("\n").length + 1;
+    if (cut < 100 || cut >= text.length - 20) continue;
+    tasks.push({ name: `${relative(ROOT, file)}:${line + 1}`, prefix: text.slice(Math.max(0, cut - prefixChars), cut), suffix: text.slice(cut, cut + suffixChars), filepath: relative(ROOT, file) });
+  }
+  return tasks;
+}

@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DraftSourceName, EngineRequest } from "../../src/core/types.js";
+import { createLlamaCppEngine, type LlamaCppEngine } from "../../src/engines/llama-cpp/llama-cpp-engine.js";
+import { collect, DRAFT, makeRequest, repoFimTasks, TARGET } from "./helpers.js";
+
+// One sequence: every request runs on slot 0, so its KV state can be compared after each run.
+let engine: LlamaCppEngine;
+beforeAll(async () => {
+  engine = await createLlamaCppEngine({
+    modelPath: TARGET,
+    draftPath: DRAFT,
+    threads: 1,
+    draftThreads: 1,
+    sequences: 1,
+    prefillChunk: 64,
+    gpu: false,
+    budgets: { prefixTokens: 200, suffixTokens: 60, extraTokens: 0 },
+    speculative: { enabled: false, sources: ["client", "ngram", "draft-model"], maxK: 8 },
+  });
+});
+afterAll(async () => {
+  await engine?.close();
+});
+
+const tasks = repoFimTasks(20, 500, 160);
+const MAX = 20;
+const SOURCES: { name: string; sources: DraftSourceName[] }[] = [
+  { name: "draft-model", sources: ["draft-model"] },
+  { name: "ngram", sources: ["ngram"] },
+  { name: "client", sources: ["client"] },
+  { name: "all", sources: ["client", "ngram", "draft-model"] },
+];
+
+/** A client draft that agrees with the plain output for a while, then diverges. */
+const totals = new Map<string, { proposed: number; accepted: number }>();
+const corrupt = (text: string) => (text.length > 6 ? text.slice(0, Math.floor(text.length / 2)) + "#@!" + text.slice(Math.floor(text.length / 2)) : text + "x");
+
+describe("speculative decoding (greedy identity)", () => {
+  it("has at least 20 distinct repo prompts", () => {
+    expect(new Set(tasks.map((t) => t.name)).size).toBeGreaterThanOrEqual(20);
+  });
+
+  for (const [ti, task] of tasks.entries()) {
+    it(`task ${ti} ${task.name}: every source yields the plain greedy output and the same KV state`, async () => {
+      const fim = { prefix: task.prefix, suffix: task.suffix };
+      const req = (over: Partial<EngineRequest>) => makeRequest(fim, { tenant: "spec", affinityKey: "spec:doc", stop: { maxTokens: MAX, stop: [], mode: "none" }, ...over });
+      const plain = await collect(engine, req({}));
+      const plainKv = engine.sequenceTokens(0);
+      for (const { name, sources } of SOURCES) {
+        for (const k of [3, undefined]) {
+          const spec = await collect(engine, req({ speculative: { enabled: true, sources, ...(k ? { k } : {}), maxK: 6 }, clientDraft: corrupt(plain.text) }));
+          expect(spec.text, `${name} k=${k}`).toBe(plain.text);
+          expect(spec.usage.completionTokens, `${name} k=${k}`).toBe(plain.usage.completionTokens);
+          expect(spec.stopReason).toBe(plain.stopReason);
+          expect(engine.sequenceTokens(0), `${name} k=${k} KV`).toEqual(plainKv);
+          const s = spec.usage.speculative!;
+          expect(s.targetPasses).toBeLessThanOrEqual(spec.usage.completionTokens);
+          if (k && name !== "ngram") expect(s.proposed[sources[0]!] ?? 0, `${name} proposed`).toBeGreaterThan(0);
+          const proposed = Object.values(s.proposed).reduce((a, b) => a + (b ?? 0), 0);
+          const accepted = Object.values(s.accepted).reduce((a, b) => a + (b ?? 0), 0);
+          const t = totals.get(name) ?? { proposed: 0, accepted: 0 };
+          totals.set(name, { proposed: t.proposed + proposed, accepted: t.accepted + accepted });
+          expect(s.proposedByPosition.reduce((a, b) => a + b, 0)).toBe(proposed);
+        }
+      }
+    });
+  }
+
+  it("the identity runs exercised both acceptance and rollback (client drafts agree, then diverge)", () => {
+    const c = totals.get("client")!;
+    expect(c.accepted).toBeGreaterThan(0);
+    expect(c.accepted).toBeLessThan(c.proposed);
+    for (const name of ["draft-model", "ngram", "all"]) expect(totals.get(name)!.proposed, name).toBeGreaterThan(0);
+  });
+
+  it("replaying the target's own output as client draft accepts (nearly) everything", async () => {
+    const fim = { prefix: tasks[0]!.prefix, suffix: tasks[0]!.suffix };
+    const plain = await collect(engine, makeRequest(fim, { stop: { maxTokens: MAX, stop: [], mode: "none" } }));
+    const spec = await collect(engine, makeRequest(fim, { stop: { maxTokens: MAX, stop: [], mode: "none" }, speculative: { enabled: true, sources: ["client"], k: 8 }, clientDraft: plain.text }));
+    expect(spec.text).toBe(plain.text);
+    const s = spec.usage.speculative!;
+    expect(s.targetPasses).toBeLessThan(plain.usage.completionTokens);
+    expect(s.tokensPerPass).toBeGreaterThan(1);
+  });
+});
+
+describe("speculative decoding (sampling and cancellation)", () => {
+  it("sampled first tokens with a client draft follow the same distribution as plain sampling (chi-square)", async () => {
+    const fim = { prefix: tasks[1]!.prefix, suffix: tasks[1]!.suffix };
+    const greedy = await collect(engine, makeRequest(fim, { stop: { maxTokens: 4, stop: [], mode: "none" } }));
+    const N = 150;
+    const firstOf = async (seed: number, spec: boolean) => {
+      const r = await collect(engine, makeRequest(fim, { sampling: { temperature: 1, topK: 3, topP: 1, seed }, stop: { maxTokens: 1, stop: [], mode: "none" }, speculative: spec ? { enabled: true, sources: ["client"], k: 2 } : { enabled: false }, clientDraft: greedy.text }));
+      return r.text;
+    };
+    const plainCounts = new Map<string, number>();
+    const specCounts = new Map<string, number>();
+    for (let i = 0; i < N; i++) {
+      const a = await firstOf(1000 + i, false);
+      plainCounts.set(a, (plainCounts.get(a) ?? 0) + 1);
+      const b = await firstOf(5000 + i, true);
+      specCounts.set(b, (specCounts.get(b) ?? 0) + 1);
+    }
+    // two-sample chi-square over the categories seen (top-k 3 → at most 3 categories, df ≤ 2)
+    const cats = new Set([...plainCounts.keys(), ...specCounts.keys()]);
+    expect(cats.size).toBeLessThanOrEqual(3);
+    let chi = 0;
+    for (const c of cats) {
+      const a = plainCounts.get(c) ?? 0;
+      const b = specCounts.get(c) ?? 0;
+      chi += (a - b) ** 2 / (a + b);
+    }
+    expect(chi).toBeLessThan(13.82); // df 2, significance 0.001
+  });
+
+  it("cancels mid-speculation with a done event and leaves the engine usable", async () => {
+    const fim = { prefix: tasks[2]!.prefix, suffix: tasks[2]!.suffix };
+    const ac = new AbortController();
+    const r = await collect(engine, makeRequest(fim, { stop: { maxTokens: 40, stop: [], mode: "none" }, speculative: { enabled: true, sources: ["draft-model", "ngram"], k: 4 } }), { signal: ac.signal, onDelta: () => ac.abort() });
+    expect(r.stopReason).toBe("cancelled");
+    expect(r.deltas.length).toBe(1);
+    const after = await collect(engine, makeRequest(fim, { stop: { maxTokens: 4, stop: [], mode: "none" } }));
+    expect(["cancelled", "error"]).not.toContain(after.stopReason);
+  });
+});

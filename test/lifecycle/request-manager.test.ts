@@ -1,0 +1,235 @@
+import { describe, expect, it } from "vitest";
+import { ConfigSchema } from "../../src/config/schema.js";
+import { createRequestManager } from "../../src/requests/request-manager.js";
+import type { CompletionEvent, CompletionRequest, CompletionDone } from "../../src/requests/types.js";
+import { isGhostlineError } from "../../src/core/errors.js";
+import { createLocalFakeEngine } from "./local-fake-engine.js";
+
+const config = ConfigSchema.parse({});
+
+function req(over: Partial<CompletionRequest> & { prefix?: string; suffix?: string } = {}): CompletionRequest {
+  const { prefix = "const x = ", suffix = "\n", ...rest } = over;
+  return {
+    tenant: "t1",
+    documentKey: "file:///a.ts",
+    fim: { prefix, suffix },
+    sampling: { temperature: 0, topP: 1, topK: 0 },
+    stop: { maxTokens: 64, stop: [], mode: "none" },
+    source: "native",
+    arrivedAt: Date.now(),
+    ...rest,
+  };
+}
+
+async function collect(it: AsyncIterable<CompletionEvent>): Promise<{ deltas: string; done: CompletionDone }> {
+  let deltas = "";
+  for await (const ev of it) {
+    if (ev.type === "delta") deltas += ev.text;
+    else return { deltas, done: ev };
+  }
+  throw new Error("stream ended without done");
+}
+
+const SCRIPT = "hello_world(42);";
+
+describe("request manager", () => {
+  it("streams a completion and builds the engine request", async () => {
+    const engine = createLocalFakeEngine({ script: () => SCRIPT });
+    const m = createRequestManager({ engine, config });
+    const r = await collect(m.complete(req({ deadlineMs: 500, arrivedAt: 1000, speculative: { k: 3 } }), {}));
+    expect(r.deltas).toBe(SCRIPT);
+    expect(r.done.text).toBe(SCRIPT);
+    expect(r.done.stopReason).toBe("eos");
+    expect(r.done.completionId).toMatch(/^cmpl-/);
+    expect(r.done.reused).toBeUndefined();
+    const call = engine.calls[0]!;
+    expect(call.deadline).toBe(1500);
+    expect(call.affinityKey).toBe("t1\u0000file:///a.ts");
+    expect(call.speculative).toMatchObject({ enabled: true, k: 3, maxK: 8 });
+    expect(m.stats()).toMatchObject({ inFlight: 0, generationsActive: 0 });
+  });
+
+  it("cancel before start never calls the engine", async () => {
+    const engine = createLocalFakeEngine({ script: () => SCRIPT });
+    const m = createRequestManager({ engine, config });
+    const ac = new AbortController();
+    ac.abort();
+    const r = await collect(m.complete(req(), { signal: ac.signal }));
+    expect(r.done.stopReason).toBe("cancelled");
+    expect(engine.calls.length).toBe(0);
+  });
+
+  it("cancels mid-stream and stops the engine", async () => {
+    const engine = createLocalFakeEngine({ script: () => "x".repeat(400), tokenDelayMs: 2 });
+    const m = createRequestManager({ engine, config });
+    const ac = new AbortController();
+    let n = 0;
+    let done: CompletionDone | undefined;
+    for await (const ev of m.complete(req(), { signal: ac.signal })) {
+      if (ev.type === "delta" && ++n === 3) ac.abort();
+      if (ev.type === "done") done = ev;
+    }
+    expect(done?.stopReason).toBe("cancelled");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(engine.active()).toBe(0);
+    expect(m.stats().inFlight).toBe(0);
+  });
+
+  it("latest wins: a new request for the document cancels the old one", async () => {
+    const engine = createLocalFakeEngine({ script: (r) => (r.fim.prefix.endsWith("a") ? "AAAAAAAAAAAAAAAAAAAAAAAA" : "BB"), tokenDelayMs: 2 });
+    const m = createRequestManager({ engine, config });
+    const first = collect(m.complete(req({ prefix: "a" }), {}));
+    await new Promise((r) => setTimeout(r, 10));
+    const second = collect(m.complete(req({ prefix: "b" }), {}));
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.done.stopReason).toBe("cancelled");
+    expect(b.done.text).toBe("BB");
+    expect(m.counters().cancelled).toBe(1);
+  });
+
+  it("typing-through keeps the in-flight completion (no new engine call)", async () => {
+    const engine = createLocalFakeEngine({ script: () => SCRIPT, tokenDelayMs: 3 });
+    const m = createRequestManager({ engine, config });
+    const first = m.complete(req(), {})[Symbol.asyncIterator]();
+    let seen = "";
+    while (seen.length < 6) {
+      const ev = (await first.next()).value as CompletionEvent;
+      if (ev.type === "delta") seen += ev.text;
+    }
+    const typed = seen.slice(0, 4);
+    const second = await collect(m.complete(req({ prefix: "const x = " + typed }), {}));
+    expect(second.done.reused).toBe("typing-through");
+    expect(second.deltas).toBe(SCRIPT.slice(4));
+    expect(second.done.text).toBe(SCRIPT.slice(4));
+    expect(engine.calls.length).toBe(1);
+    const rest = await first.next();
+    expect((rest.value as CompletionDone).stopReason).toBe("cancelled");
+  });
+
+  it("typing-through a finished completion and falling back when the typed char differs", async () => {
+    const engine = createLocalFakeEngine({ script: () => SCRIPT });
+    const m = createRequestManager({ engine, config });
+    await collect(m.complete(req(), {}));
+    const tt = await collect(m.complete(req({ prefix: "const x = hel" }), {}));
+    expect(tt.done.reused).toBe("typing-through");
+    expect(tt.done.text).toBe("lo_world(42);");
+    const miss = await collect(m.complete(req({ prefix: "const x = hex" }), {}));
+    expect(miss.done.reused).toBeUndefined();
+    expect(engine.calls.length).toBe(2);
+  });
+
+  it("serves the cache (exact and forwarded) within a tenant, never across tenants", async () => {
+    const engine = createLocalFakeEngine({ script: () => SCRIPT });
+    const m = createRequestManager({ engine, config });
+    await collect(m.complete(req({ documentKey: "d1" }), {}));
+    const exact = await collect(m.complete(req({ documentKey: "d2" }), {}));
+    expect(exact.done.reused).toBe("cache");
+    expect(exact.done.text).toBe(SCRIPT);
+    const fwd = await collect(m.complete(req({ documentKey: "d3", prefix: "const x = hello_" }), {}));
+    expect(fwd.done.reused).toBe("cache");
+    expect(fwd.done.text).toBe("world(42);");
+    expect(engine.calls.length).toBe(1);
+    const other = await collect(m.complete(req({ tenant: "t2", documentKey: "d1" }), {}));
+    expect(other.done.reused).toBeUndefined();
+    expect(engine.calls.length).toBe(2);
+  });
+
+  it("sheds with overloaded while admitted requests complete", async () => {
+    const engine = createLocalFakeEngine({ script: () => "abcdefgh", tokenDelayMs: 2, sequences: 1 });
+    const m = createRequestManager({ engine, config: ConfigSchema.parse({ requests: { queueLimit: 1 } }) });
+    const a = collect(m.complete(req({ documentKey: "a" }), {}));
+    const b = collect(m.complete(req({ documentKey: "b", prefix: "other" }), {}));
+    const shed = collect(m.complete(req({ documentKey: "c", prefix: "third" }), {})).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const [ra, rb, err] = await Promise.all([a, b, shed]);
+    expect(isGhostlineError(err, "overloaded")).toBe(true);
+    expect(ra.done.stopReason).toBe("eos");
+    expect(rb.done.stopReason).toBe("eos");
+  });
+
+  it("a burst of 100 requests for one document results in about one generation", async () => {
+    const engine = createLocalFakeEngine({ script: () => "zzzzzzzzzzzz", tokenDelayMs: 1 });
+    const m = createRequestManager({ engine, config });
+    const runs: Promise<unknown>[] = [];
+    for (let i = 0; i < 100; i++) runs.push(collect(m.complete(req({ prefix: `p${i}` }), {})));
+    const results = (await Promise.all(runs)) as { done: CompletionDone }[];
+    expect(results.filter((r) => r.done.stopReason === "cancelled").length).toBe(99);
+    expect(engine.calls.length).toBeLessThanOrEqual(2);
+  });
+
+  it("no leaks after a storm of 1,000 cancelled requests", async () => {
+    const engine = createLocalFakeEngine({ script: () => "y".repeat(100), tokenDelayMs: 1, sequences: 4 });
+    const m = createRequestManager({ engine, config });
+    const signals: AbortSignal[] = [];
+    const runs: Promise<unknown>[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const ac = new AbortController();
+      signals.push(ac.signal);
+      runs.push(collect(m.complete(req({ documentKey: `doc${i % 50}`, prefix: `q${i}` }), { signal: ac.signal })).catch((e: unknown) => e));
+      if (i % 7 === 0) await new Promise((r) => setImmediate(r));
+      ac.abort();
+    }
+    await Promise.all(runs);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(m.stats().inFlight).toBe(0);
+    expect(m.stats().generationsActive).toBe(0);
+    expect(m.stats().queued).toBe(0);
+    expect(engine.active()).toBe(0);
+  });
+});
+
+describe("prefetch and priorities", () => {
+  it("after an accept, the next completion is prefetched and served from it", async () => {
+    const engine = createLocalFakeEngine({ script: (r) => (r.fim.prefix.endsWith(SCRIPT) ? "NEXT();" : SCRIPT) });
+    const m = createRequestManager({ engine, config });
+    const first = await collect(m.complete(req(), {}));
+    m.onAccepted(first.done.completionId);
+    await new Promise((r) => setImmediate(r));
+    expect(engine.calls.length).toBe(2);
+    expect(engine.calls[1]?.fim.prefix).toBe("const x = " + SCRIPT);
+    const next = await collect(m.complete(req({ prefix: "const x = " + SCRIPT }), {}));
+    expect(next.done.text).toBe("NEXT();");
+    expect(next.done.reused).toBe("cache");
+    expect(engine.calls.length).toBe(2);
+  });
+
+  it("a partial accept prefetches with the rest as client draft", async () => {
+    const engine = createLocalFakeEngine({ script: () => SCRIPT });
+    const m = createRequestManager({ engine, config });
+    const first = await collect(m.complete(req(), {}));
+    m.onAccepted(first.done.completionId, 5);
+    await new Promise((r) => setImmediate(r));
+    expect(engine.calls[1]?.fim.prefix).toBe("const x = hello");
+    expect(engine.calls[1]?.clientDraft).toBe("_world(42);");
+  });
+
+  it("newer requests get higher engine priority", async () => {
+    const engine = createLocalFakeEngine({ script: () => "ab" });
+    const m = createRequestManager({ engine, config });
+    await collect(m.complete(req({ documentKey: "a" }), {}));
+    await collect(m.complete(req({ documentKey: "b", prefix: "zz" }), {}));
+    expect(engine.calls[1]!.priority!).toBeGreaterThan(engine.calls[0]!.priority!);
+  });
+
+  it("records every completion with feedback, fire-and-forget (a failing store does not break the stream)", async () => {
+    const engine = createLocalFakeEngine({ script: () => SCRIPT });
+    const records: string[] = [];
+    const m = createRequestManager({
+      engine,
+      config,
+      log: () => {},
+      feedback: {
+        recordCompletion: async (r) => {
+          records.push(r.completionId);
+          throw new Error("store down");
+        },
+        ingest: async () => ({ accepted: 0 }),
+        close: async () => {},
+      },
+    });
+    const r = await collect(m.complete(req(), {}));
+    expect(records).toEqual([r.done.completionId]);
+  });
+});

@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { makeServer, sseData, type TestServer } from "./helpers.js";
+
+let s: TestServer;
+afterEach(async () => s?.close());
+
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}) => s.app.inject({ method: "POST", url, payload: payload as object, headers });
+
+describe("POST /v1/completions (OpenAI)", () => {
+  it("returns an OpenAI-shaped FIM completion that saw prompt and suffix", async () => {
+    s = await makeServer({ engine: { script: (r) => `[${r.fim.prefix}|${r.fim.suffix}]` } });
+    const res = await post("/v1/completions", { model: "x", prompt: "a = ", suffix: ";\n", max_tokens: 50 });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.object).toBe("text_completion");
+    expect(body.id).toMatch(/^cmpl-/);
+    expect(typeof body.created).toBe("number");
+    expect(body.model).toBe("fake-model");
+    expect(body.choices).toEqual([{ index: 0, text: "[a = |;\n]", finish_reason: "stop", logprobs: null }]);
+    expect(body.usage.completion_tokens).toBeGreaterThan(0);
+    expect(body.usage.total_tokens).toBe(body.usage.prompt_tokens + body.usage.completion_tokens);
+    expect(body.usage.timings).toHaveProperty("total_ms");
+    expect(body.usage).toHaveProperty("prompt_tokens_reused");
+    expect(s.engine.calls[0]?.fim).toMatchObject({ prefix: "a = ", suffix: ";\n" });
+    expect(s.engine.calls[0]?.tenant).toBe("local");
+  });
+
+  it("maps max_tokens to finish_reason length and passes stop, mode and extensions", async () => {
+    s = await makeServer({ engine: { script: () => "x".repeat(100), tokenChars: 1 } });
+    const res = await post("/v1/completions", { prompt: "p", max_tokens: 5, stop: ["END"], mode: "line", temperature: 0.5, top_p: 0.9, seed: 7, speculative: false, client_draft: "xx", deadline_ms: 900, language: "ts", filepath: "a.ts" });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().choices[0]).toMatchObject({ text: "xxxxx", finish_reason: "length" });
+    const call = s.engine.calls[0]!;
+    expect(call.stop).toEqual({ maxTokens: 5, stop: ["END"], mode: "line" });
+    expect(call.sampling).toMatchObject({ temperature: 0.5, topP: 0.9, seed: 7 });
+    expect(call.speculative.enabled).toBe(false);
+    expect(call.clientDraft).toBe("xx");
+    expect(call.fim).toMatchObject({ language: "ts", filepath: "a.ts" });
+  });
+
+  it("n > 1 returns n indexed choices from independent generations", async () => {
+    s = await makeServer({ engine: { script: (r) => `seed${r.sampling.seed}` } });
+    const res = await post("/v1/completions", { prompt: "p", n: 3, temperature: 0.8, seed: 10 });
+    expect(res.statusCode).toBe(200);
+    const choices = res.json().choices as { index: number; text: string }[];
+    expect(choices.map((c) => c.index)).toEqual([0, 1, 2]);
+    expect(choices.map((c) => c.text)).toEqual(["seed10", "seed11", "seed12"]);
+    expect(s.engine.calls).toHaveLength(3);
+  });
+
+  it("streams SSE chunks in OpenAI's format ending with [DONE]", async () => {
+    s = await makeServer({ engine: { script: () => "hello world", tokenChars: 2 } });
+    const res = await post("/v1/completions", { prompt: "p", stream: true });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toMatch(/^text\/event-stream/);
+    const data = sseData(res.body);
+    expect(data.at(-1)).toBe("[DONE]");
+    const chunks = data.slice(0, -1).map((d) => JSON.parse(d));
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
+    for (const c of chunks) expect(c).toMatchObject({ object: "text_completion", model: "fake-model" });
+    expect(chunks.map((c) => c.choices[0].text).join("")).toBe("hello world");
+    expect(chunks.at(-1).choices[0].finish_reason).toBe("stop");
+    expect(chunks.at(-1).completion_id).toMatch(/^cmpl-/);
+    expect(chunks.slice(0, -1).every((c) => c.choices[0].finish_reason === null)).toBe(true);
+  });
+
+  it("streams n > 1 with choice indexes", async () => {
+    s = await makeServer({ engine: { script: (r) => `s${r.sampling.seed}` } });
+    const res = await post("/v1/completions", { prompt: "p", stream: true, n: 2, temperature: 1, seed: 1 });
+    const chunks = sseData(res.body).slice(0, -1).map((d) => JSON.parse(d));
+    const text = (i: number) => chunks.filter((c) => c.choices[0].index === i).map((c) => c.choices[0].text).join("");
+    expect([text(0), text(1)]).toEqual(["s1", "s2"]);
+    expect(chunks.filter((c) => c.choices[0].finish_reason === "stop")).toHaveLength(2);
+  });
+
+  it("GET /v1/models lists the engine model", async () => {
+    s = await makeServer();
+    const res = await s.app.inject({ method: "GET", url: "/v1/models" });
+    expect(res.json().data[0].id).toBe("fake-model");
+  });
+});

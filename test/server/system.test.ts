@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { Registry } from "prom-client";
+import { makeServer, type TestServer } from "./helpers.js";
+import { buildApp } from "../../src/server/app.js";
+import { loadConfig } from "../../src/config/load.js";
+import { createFakeEngine } from "../../src/engines/fake/fake-engine.js";
+import { createRequestManager } from "../../src/requests/request-manager.js";
+
+let s: TestServer;
+afterEach(async () => s?.close());
+
+describe("/metrics and /health", () => {
+  it("exposes latency histograms, token counters, requests by route and gauges", async () => {
+    s = await makeServer({ engine: { script: () => "abc" } });
+    await s.app.inject({ method: "POST", url: "/v1/completions", payload: { prompt: "x" } });
+    await s.app.inject({ method: "POST", url: "/v1/completions", payload: { prompt: "x", stream: true } });
+    await s.app.inject({ method: "POST", url: "/infill", payload: "{bad", headers: { "content-type": "application/json" } });
+    const res = await s.app.inject({ method: "GET", url: "/metrics" });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toMatch(/^text\/plain/);
+    const text = res.body;
+    expect(text).toMatch(/ghostline_time_to_first_token_seconds_count\{route="openai"\} 2/);
+    expect(text).toMatch(/ghostline_completion_duration_seconds_count\{route="openai"\} 2/);
+    expect(text).toMatch(/ghostline_tokens_generated_total\{route="openai"\} [1-9]/);
+    expect(text).toMatch(/ghostline_prompt_tokens_total\{kind="evaluated"\} [1-9]/);
+    expect(text).toMatch(/ghostline_http_requests_total\{route="\/v1\/completions",status="200"\} 2/);
+    expect(text).toMatch(/ghostline_http_requests_total\{route="\/infill",status="400"\} 1/);
+    expect(text).toMatch(/^ghostline_in_flight 0$/m);
+    expect(text).toMatch(/^ghostline_queued 0$/m);
+    expect(text).toMatch(/ghostline_lifecycle_completions_total/);
+  });
+
+  it("GET /health is 503 while the model loads", async () => {
+    const config = loadConfig({ env: {} });
+    const engine = createFakeEngine();
+    const manager = createRequestManager({ engine, config });
+    let ready = false;
+    const app = await buildApp({ config, engine, manager, registry: new Registry(), ready: () => ready });
+    const loading = await app.inject({ method: "GET", url: "/health" });
+    expect(loading.statusCode).toBe(503);
+    expect(loading.json()).toEqual({ status: "loading model" });
+    ready = true;
+    expect((await app.inject({ method: "GET", url: "/health" })).json()).toEqual({ status: "ok" });
+    await app.close();
+    await manager.close();
+  });
+
+  it("WebSocket /v1/stream authenticates before handing the socket to the session handler", async () => {
+    s = await makeServer({ config: { auth: { apiKeys: { "ws-key-12345": { tenant: "w" } } } } });
+    expect(s.app.hasRoute({ method: "GET", url: "/v1/stream" })).toBe(true);
+    const ws = await s.app.injectWS("/v1/stream");
+    const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
+    const first = new Promise<string>((resolve) => ws.once("message", (d) => resolve(String(d))));
+    expect(JSON.parse(await first)).toMatchObject({ type: "error", error: { code: "unauthorized" } });
+    expect(await closed).toBe(1008);
+  });
+});

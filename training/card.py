@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Write the model cards (models/<name>.card.json + .card.md) of the shipped target and draft from
+the training log, the corpus manifest and the held-out evaluation (training/evaluate.ts output).
+
+  /usr/bin/python3 training/card.py --eval training/work/eval.json --version 20261204
+"""
+import argparse
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from gguf_io import read_gguf  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--eval", required=True)
+    ap.add_argument("--log", default=os.path.join(HERE, "work", "ckpt", "log.jsonl"))
+    ap.add_argument("--manifest", default=os.path.join(HERE, "work", "corpus", "manifest.json"))
+    ap.add_argument("--models", default=os.path.join(ROOT, "models"))
+    ap.add_argument("--version", required=True)
+    ap.add_argument("--machine", default="2-core x86-64 CPU (no GPU), PyTorch 1.13 (Debian), 2 threads, shared with other work")
+    args = ap.parse_args()
+    ev = json.load(open(args.eval))
+    log = [json.loads(l) for l in open(args.log)]
+    last = log[-1]
+    held = [r for r in log if "heldout_loss_target" in r]
+    lastheld = held[-1] if held else {}
+    summary = json.load(open(args.manifest))["summary"]
+    data = {
+        "sources": "Python standard library (PSF-2.0) and the own sources of permissively licensed npm packages "
+                   "(MIT / ISC / BSD / Apache-2.0; see training/corpus-packages.txt); minified, bundled, generated, "
+                   "compiled and vendored files removed, exact and near-duplicates removed, held-out split by file",
+        "files": summary["files"],
+        "bytes": summary["bytes"],
+        "by_language_bytes": summary["by_language"],
+        "packages": {k: v["license"] for k, v in summary["packages"].items()},
+    }
+    for role in ("target", "draft"):
+        path = os.path.join(args.models, f"ghostline-{role}.gguf")
+        meta, tensors = read_gguf(path)
+        params = int(sum(t.size for t in tensors.values()))
+        arch = {k.split(".", 1)[1]: meta[k] for k in meta if k.startswith("llama.")}
+        scores = {
+            "heldout_loss": lastheld.get(f"heldout_loss_{role}"),
+            "heldout_top1_next_token": lastheld.get(f"heldout_top1_{role}"),
+        }
+        if role == "target":
+            scores.update({
+                "single_line_infill": ev["single_line"],
+                "multi_line_infill": ev["multi_line"],
+                "single_line_by_language": ev.get("single_line_by_language"),
+                "eval_tasks": ev["tasks"],
+            })
+        scores["draft_target_greedy_agreement"] = ev.get("draft_target_greedy_agreement")
+        card = {
+            "name": f"ghostline-{role}",
+            "version": args.version,
+            "role": role,
+            "file": os.path.basename(path),
+            "bytes": os.path.getsize(path),
+            "parameters": params,
+            "architecture": arch,
+            "tokenizer": "SentencePiece BPE, 4,096 pieces, byte fallback, newline+indentation pieces, FIM control tokens (models/ghostline-tokenizer.model)",
+            "fim": "SPM order: <s> <fim_suffix> suffix <fim_prefix> prefix <fim_middle> middle </s> (also trained on PSM and plain text)",
+            "training": {
+                "steps": last["step"],
+                "tokens": last["tokens"],
+                "seconds": last["time"],
+                "batch": "8 x 512 tokens",
+                "optimizer": "AdamW (0.9, 0.95), wd 0.1, warmup 100, cosine",
+                "draft_distillation": "draft trained on 0.5 * data CE + 0.5 * KL(target || draft) on the same batches" if role == "draft" else None,
+                "machine": args.machine,
+            },
+            "data": data,
+            "scores": scores,
+            "license": "MIT (weights and code); training data under the licences listed in data.packages",
+        }
+        json.dump(card, open(os.path.join(args.models, f"ghostline-{role}.card.json"), "w"), indent=1)
+        pct = lambda x: "n/a" if x is None else f"{100 * x:.1f} %"
+        md = [f"# ghostline-{role} ({args.version})", "",
+              f"- Parameters: {params:,} — {arch.get('block_count')} layers, width {arch.get('embedding_length')}, "
+              f"{arch.get('attention.head_count')} heads, FFN {arch.get('feed_forward_length')}, context {arch.get('context_length')}",
+              f"- File: `{card['file']}` ({card['bytes'] / 1e6:.1f} MB, f16 weights)",
+              f"- Training: {last['step']} steps, {last['tokens'] / 1e6:.2f} M tokens, {last['time'] / 60:.0f} min on {args.machine}",
+              f"- Data: {summary['files']} files, {sum(summary['bytes'].values()) / 1e6:.1f} MB "
+              f"({', '.join(f'{k} {v / 1e6:.1f} MB' for k, v in summary['by_language'].items())})",
+              f"- Held-out next-token loss {scores['heldout_loss']}, top-1 {pct(scores['heldout_top1_next_token'])}"]
+        if role == "target":
+            md += [f"- Single-line infill (held-out, {ev['single_line']['n']} tasks): exact match {pct(ev['single_line']['exact_match'])}, "
+                   f"edit similarity {pct(ev['single_line']['edit_similarity'])}",
+                   f"- Multi-line infill ({ev['multi_line']['n']} tasks): exact match {pct(ev['multi_line']['exact_match'])}, "
+                   f"edit similarity {pct(ev['multi_line']['edit_similarity'])}"]
+        md += [f"- Draft/target greedy agreement: {pct(ev.get('draft_target_greedy_agreement'))} "
+               f"({ev.get('agreement_tokens')} target tokens, teacher-forced)", "",
+               "Licence: MIT. Training data: the Python standard library (PSF) and permissively licensed npm packages; "
+               "the full list with licences is in this card's JSON (`data.packages`).", ""]
+        open(os.path.join(args.models, f"ghostline-{role}.card.md"), "w").write("\n".join(md))
+        print(f"wrote ghostline-{role}.card.json/.md")
+
+
+if __name__ == "__main__":
+    main()

@@ -4,7 +4,8 @@
  * Prints ratios measured side by side in one run (configs interleaved per task), the acceptance α,
  * and the analytic bounds beside them; writes bench/out/spec-decode.json and docs/img/spec-decode.svg.
  *
- *   npx tsx bench/spec-decode.ts [--quick] [--tasks N] [--max-tokens N] [--threads N]
+ *   npx tsx bench/spec-decode.ts [--quick] [--tasks N] [--max-tokens N] [--threads N] [--reps N]
+ *   GHOSTLINE_BENCH_TARGET=bench/out/standin.gguf npx tsx bench/spec-decode.ts --standin   (see spec-decode-standin.py)
  */
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -22,16 +23,17 @@ const flag = (name: string, dflt: number) => {
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
 const quick = args.includes("--quick");
-const nTasks = flag("--tasks", quick ? 3 : 12);
+/** --standin: only plain vs client-replay, for a large (memory-bound) target given by GHOSTLINE_BENCH_TARGET. */
+const standin = args.includes("--standin");
+const nTasks = flag("--tasks", quick || standin ? 3 : 12);
 const maxTokens = flag("--max-tokens", quick ? 24 : 48);
 const threads = flag("--threads", 1);
-const reps = flag("--reps", quick ? 1 : 2);
+const reps = flag("--reps", quick || standin ? 1 : 2);
 const TARGET = process.env.GHOSTLINE_BENCH_TARGET ?? join(ROOT, "models/ghostline-target.gguf");
 const DRAFT = process.env.GHOSTLINE_BENCH_DRAFT ?? join(ROOT, "models/ghostline-draft.gguf");
 const KS: (number | "adaptive")[] = quick ? [2, 8, "adaptive"] : [1, 2, 4, 8, "adaptive"];
 const SOURCES: { label: string; sources: DraftSourceName[] }[] = [
-  { label: "draft-model", sources: ["draft-model"] },
-  { label: "ngram", sources: ["ngram"] },
+  ...(standin ? [] : [{ label: "draft-model", sources: ["draft-model"] as DraftSourceName[] }, { label: "ngram", sources: ["ngram"] as DraftSourceName[] }]),
   { label: "client-replay", sources: ["client"] },
 ];
 
@@ -45,7 +47,7 @@ async function microTimings(): Promise<{ t1: number; verify: Record<number, numb
   };
   const measure = async (path: string, ns: number[]) => {
     const model = await llama.loadModel({ modelPath: path });
-    const ctx = await model.createContext({ contextSize: Math.min(512, model.trainContextSize), sequences: 1, threads });
+    const ctx = await model.createContext({ contextSize: Math.min(512, model.trainContextSize), sequences: 1, threads, flashAttention: false });
     const seq = ctx.getSequence();
     const prompt = model.tokenize("export function add(a: number, b: number): number {\n  return a + b;\n}\n", false);
     await seq.controlledEvaluate([model.tokens.bos ?? 1, ...prompt] as Token[]);
@@ -56,7 +58,7 @@ async function microTimings(): Promise<{ t1: number; verify: Record<number, numb
       out[n] = await time(async () => {
         await seq.controlledEvaluate(items);
         await seq.eraseContextTokenRanges([{ start: base, end: seq.nextTokenIndex }]);
-      }, quick ? 20 : 60);
+      }, quick || standin ? 10 : 60);
     }
     await ctx.dispose();
     await model.dispose();
@@ -132,8 +134,8 @@ async function main() {
   let mismatches = 0;
   for (const task of tasks) {
     const warm = await run(engine, base(task)); // prefill (not measured: decodeMs only)
-    await run(engine, base(task, { stop: { maxTokens: 1, stop: [], mode: "none" }, speculative: { enabled: true, sources: ["draft-model"], k: 1 } })); // warm the draft sequence
-    const configs = [...SOURCES.flatMap((s) => KS.map((k) => ({ ...s, k }))), { label: "all", sources: ["client", "ngram", "draft-model"] as DraftSourceName[], k: "adaptive" as const }];
+    if (!standin) await run(engine, base(task, { stop: { maxTokens: 1, stop: [], mode: "none" }, speculative: { enabled: true, sources: ["draft-model"], k: 1 } })); // warm the draft sequence
+    const configs = [...SOURCES.flatMap((s) => KS.map((k) => ({ ...s, k }))), ...(standin ? [] : [{ label: "all", sources: ["client", "ngram", "draft-model"] as DraftSourceName[], k: "adaptive" as const }])];
     for (let rep = 0; rep < reps; rep++) {
       const plain1 = await run(engine, base(task));
       add("plain", plain1.usage.completionTokens, plain1.usage.timings.decodeMs);
@@ -195,7 +197,8 @@ async function main() {
     wallSeconds: +((performance.now() - started) / 1000).toFixed(1),
   };
   mkdirSync(join(ROOT, "bench/out"), { recursive: true });
-  writeFileSync(join(ROOT, "bench/out/spec-decode.json"), JSON.stringify(result, null, 2) + "\n");
+  const outName = standin ? "spec-decode-standin" : "spec-decode";
+  writeFileSync(join(ROOT, `bench/out/${outName}.json`), JSON.stringify(result, null, 2) + "\n");
 
   const kLabels = KS.map(String);
   const speed: Series[] = SOURCES.map((s) => ({ name: s.label, points: rows.filter((r) => r.source === s.label).map((r) => ({ x: r.k, y: r.speedRatio })) }));
@@ -204,7 +207,7 @@ async function main() {
     return { name: `${s.label} (K=8)`, points: (r?.acceptanceByPosition ?? []).map((y, i) => ({ x: String(i + 1), y })) };
   });
   const caption = `${result.machine.cpu}, ${result.machine.cores} cores, threads ${threads}; target ${(result.models.target.bytes / 1e6).toFixed(1)} MB, draft ${(result.models.draft.bytes / 1e6).toFixed(1)} MB; ${tasks.length} tasks × ${maxTokens} tokens; ${result.date.slice(0, 10)}`;
-  writeFileSync(join(ROOT, "docs/img/spec-decode.svg"), renderSpecDecodeSvg(acceptance, speed, kLabels, caption) + "\n");
+  if (!standin) writeFileSync(join(ROOT, "docs/img/spec-decode.svg"), renderSpecDecodeSvg(acceptance, speed, kLabels, caption) + "\n");
 
   console.log(`machine: ${caption}`);
   console.log(`micro (ms): single ${micro.t1.toFixed(2)}, verify ${JSON.stringify(result.microMs.verifyByPositions)}, draft token ${micro.tDraft.toFixed(2)}`);
@@ -214,7 +217,7 @@ async function main() {
     console.log(
       `${r.source.padEnd(14)} ${r.k.padEnd(8)} ${String(r.tokensPerSecond).padStart(7)} ${r.speedRatio.toFixed(2).padStart(7)} ${r.medianTaskSpeedRatio.toFixed(2).padStart(7)} ${r.tokensPerPass.toFixed(2).padStart(9)} ${r.alpha.toFixed(2).padStart(8)} ${String(r.boundTokensPerPass ?? "-").padStart(15)} ${String(r.boundSpeedRatio ?? "-").padStart(12)}`,
     );
-  console.log(`wrote bench/out/spec-decode.json and docs/img/spec-decode.svg in ${result.wallSeconds} s`);
+  console.log(`wrote bench/out/${outName}.json${standin ? "" : " and docs/img/spec-decode.svg"} in ${result.wallSeconds} s`);
   if (mismatches > 0) process.exitCode = 1;
 }
 

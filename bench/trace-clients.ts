@@ -78,6 +78,15 @@ export async function replayWs(trace: TypingTrace, o: ReplayOptions): Promise<Cl
   });
   ws.send(JSON.stringify({ type: "hello", client: "trace-replay" }));
   ws.send(JSON.stringify({ type: "open", document: { uri: trace.uri, languageId: trace.language, version: 0, text: trace.initialText } }));
+  // Warm-up (not measured): the file was opened and the cursor placed before typing starts.
+  await new Promise<void>((resolve) => {
+    const onMsg = (data: unknown): void => {
+      const m = JSON.parse(String(data)) as { type: string; id?: string };
+      if (m.id === "warmup" && (m.type === "done" || m.type === "error")) (ws.off("message", onMsg), resolve());
+    };
+    ws.on("message", onMsg);
+    ws.send(JSON.stringify({ type: "complete", id: "warmup", uri: trace.uri, version: 0, position: position(trace.initialText, trace.cursor), max_tokens: 1 }));
+  });
   let version = 0;
   let timer: NodeJS.Timeout | undefined;
   await walk(
@@ -109,6 +118,16 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
   const res = emptyResult();
   let timer: NodeJS.Timeout | undefined;
   let current: AbortController | undefined;
+  {
+    // Warm-up (not measured), as for the WebSocket client.
+    const prefix = trace.initialText.slice(0, trace.cursor);
+    const suffix = trace.initialText.slice(trace.cursor);
+    const [url, body] =
+      o.kind === "openai"
+        ? [`${o.baseUrl}/v1/completions`, { model: "ghostline", prompt: prefix, suffix, max_tokens: 1, temperature: 0 }]
+        : [`${o.baseUrl}/infill`, { input_prefix: prefix, input_suffix: suffix, n_predict: 1, cache_prompt: true }];
+    await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.text(), () => "");
+  }
   const inflight = new Set<Promise<void>>();
   const fire = (text: string, cursor: number, keyAt: number): void => {
     const ac = new AbortController();

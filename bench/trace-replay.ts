@@ -28,8 +28,8 @@ const opt = (n: string): string | undefined => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const quick = args.includes("--quick");
-const typistCounts = (opt("--typists") ?? "1,8").split(",").map(Number);
-const maxKeys = Number(opt("--keys") ?? (quick ? 40 : 150));
+const typistCounts = (opt("--typists") ?? (quick ? "1,2" : "1,8")).split(",").map(Number);
+const maxKeys = Number(opt("--keys") ?? (quick ? 20 : 150));
 const speed = Number(opt("--speed") ?? 1);
 const maxTokens = Number(opt("--max-tokens") ?? 24);
 const peer = opt("--peer");
@@ -101,8 +101,13 @@ interface RunReport {
   typingThroughRate: number | null;
   cacheRate: number | null;
   errors: string[];
+  /** Engine counters over the run (llama-cpp only): prompt tokens evaluated vs reused from KV. */
+  engineTokens: { evaluated: number; reused: number } | null;
   latenciesMs: number[];
 }
+
+type EngineStats = { tokensEvaluated: number; tokensReused: number };
+const engineStats = (e: Engine): EngineStats | undefined => (e as Engine & { stats?: () => EngineStats }).stats?.();
 
 async function main(): Promise<void> {
   const config = ConfigSchema.parse({});
@@ -135,10 +140,12 @@ async function main(): Promise<void> {
     if (server && !edgeKind) console.log(`edge: ${(edgeKind = server.kind)}`);
     const ro = { baseUrl: server?.url ?? peer!, debounceMs: config.client.debounceMs, maxTokens, speed, onKeystroke: tick(label) };
     const mine = traces.slice(0, p.typists);
+    const e0 = engineStats(engine);
     const results: ClientResult[] = await Promise.all(
       mine.map((t) => (p.client === "ws" ? replayWs(t, ro) : replayHttp(t, { ...ro, kind: p.client === "http" ? "openai" : "peer" }))),
     );
     const c = manager.counters();
+    const e1 = engineStats(engine);
     await server?.close();
     await manager.close();
     const lat = results.flatMap((r) => r.latenciesMs);
@@ -161,6 +168,7 @@ async function main(): Promise<void> {
       generations: own ? c.generations : null,
       typingThroughRate: own && c.requests ? c.reusedTypingThrough / c.requests : null,
       cacheRate: own && c.requests ? c.reusedCache / c.requests : null,
+      engineTokens: e0 && e1 ? { evaluated: e1.tokensEvaluated - e0.tokensEvaluated, reused: e1.tokensReused - e0.tokensReused } : null,
       errors: [...new Set(results.flatMap((r) => r.errors))].slice(0, 5),
       latenciesMs: lat.map((x) => Math.round(x * 10) / 10),
     });
@@ -171,7 +179,7 @@ async function main(): Promise<void> {
   console.log("client  typists  keys  reqs  p50ms  p95ms  p99ms  p50st  p95st  wasted  gens  tt%   cache%  superseded");
   for (const r of reports)
     console.log(
-      `${r.client.padEnd(7)} ${String(r.typists).padStart(7)} ${String(r.keystrokes).padStart(5)} ${String(r.requests).padStart(5)} ${f(r.p50Ms).padStart(6)} ${f(r.p95Ms).padStart(6)} ${f(r.p99Ms).padStart(6)} ${f(r.p50Steps, 1).padStart(6)} ${f(r.p95Steps, 1).padStart(6)} ${f(r.wastedTokens).padStart(7)} ${f(r.generations).padStart(5)} ${f(r.typingThroughRate === null ? null : r.typingThroughRate * 100).padStart(4)} ${f(r.cacheRate === null ? null : r.cacheRate * 100).padStart(6)} ${String(r.superseded).padStart(10)}${r.errors.length ? "  errors: " + r.errors.join(",") : ""}`,
+      `${r.client.padEnd(7)} ${String(r.typists).padStart(7)} ${String(r.keystrokes).padStart(5)} ${String(r.requests).padStart(5)} ${f(r.p50Ms).padStart(6)} ${f(r.p95Ms).padStart(6)} ${f(r.p99Ms).padStart(6)} ${f(r.p50Steps, 1).padStart(6)} ${f(r.p95Steps, 1).padStart(6)} ${f(r.wastedTokens).padStart(7)} ${f(r.generations).padStart(5)} ${f(r.typingThroughRate === null ? null : r.typingThroughRate * 100).padStart(4)} ${f(r.cacheRate === null ? null : r.cacheRate * 100).padStart(6)} ${String(r.superseded).padStart(10)}${r.engineTokens ? `  prompt tokens evaluated/reused ${r.engineTokens.evaluated}/${r.engineTokens.reused}` : ""}${r.errors.length ? "  errors: " + r.errors.join(",") : ""}`,
     );
   for (const n of typistCounts) {
     const ws = reports.find((r) => r.client === "ws" && r.typists === n);

@@ -6,19 +6,9 @@ cd "$(dirname "$0")/.."
 bash scripts/install-system-deps.sh
 if [ ! -d node_modules ]; then npm ci --omit=optional --no-audit --no-fund; fi
 
-PG_STARTED=0
-cleanup() { if [ "$PG_STARTED" = 1 ]; then bash scripts/postgres-test.sh stop || true; fi; }
-trap cleanup EXIT
-if [ -f scripts/postgres-test.sh ]; then
-  # prints "export GHOSTLINE_TEST_PG_URL=..." on success
-  if out="$(bash scripts/postgres-test.sh start)"; then
-    eval "$out"
-    PG_STARTED=1
-    echo "postgres: $GHOSTLINE_TEST_PG_URL"
-  else
-    echo "postgres: could not start a test cluster" >&2
-    exit 1
-  fi
+# run everything below inside a throwaway PostgreSQL cluster (GHOSTLINE_TEST_PG_URL set)
+if [ -z "${GHOSTLINE_TEST_PG_URL:-}" ]; then
+  exec bash scripts/postgres-test.sh bash "$0" "$@"
 fi
 
 echo "== typecheck"

@@ -29,7 +29,7 @@ function merge(base: Obj, over: Obj): Obj {
   const out: Obj = { ...base };
   for (const [k, v] of Object.entries(over)) {
     if (v === undefined) continue;
-    out[k] = isObj(v) && isObj(out[k]) ? merge(out[k] as Obj, v) : v;
+    out[k] = isObj(v) && isObj(out[k]) ? merge(out[k], v) : v;
   }
   return out;
 }
@@ -107,7 +107,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const file = opts.file ?? env.GHOSTLINE_CONFIG;
   let raw: Obj = file ? readFile(file) : {};
   raw = merge(raw, fromEnv(env));
-  if (opts.overrides) raw = merge(raw, opts.overrides as Obj);
+  if (opts.overrides) raw = merge(raw, opts.overrides);
   const result = ConfigSchema.safeParse(raw);
   if (!result.success) {
     const issues = result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));

@@ -1,10 +1,10 @@
 /**
  * Argument parsing and service opening shared by the `dataset` and `experiment` CLI commands (src/cli/commands).
- * Config: `--config FILE` or GHOSTLINE_CONFIG (JSON, parsed by the one ConfigSchema); the data dir
+ * Config: loadConfig() (`--config FILE` or GHOSTLINE_CONFIG, plus the GHOSTLINE_* environment); the data dir
  * defaults to config.server.dataDir.
  */
-import { readFileSync } from "node:fs";
-import { ConfigSchema, type Config } from "../config/schema.js";
+import { loadConfig } from "../config/load.js";
+import type { Config } from "../config/schema.js";
 import { GhostlineError } from "../core/errors.js";
 import { createFeedbackService, type FeedbackServiceImpl } from "./service.js";
 
@@ -30,24 +30,7 @@ export function parseFlags(argv: string[]): { flags: Map<string, string>; positi
 export async function openFromFlags(
   flags: Map<string, string>,
 ): Promise<{ config: Config; service: FeedbackServiceImpl }> {
-  const file = flags.get("config") ?? process.env.GHOSTLINE_CONFIG;
-  let raw: unknown = {};
-  if (file) {
-    try {
-      raw = JSON.parse(readFileSync(file, "utf8"));
-    } catch (e) {
-      throw new GhostlineError("config_invalid", `cannot read config ${file}: ${(e as Error).message}`, {
-        cause: e,
-      });
-    }
-  }
-  const parsed = ConfigSchema.safeParse(raw);
-  if (!parsed.success)
-    throw new GhostlineError(
-      "config_invalid",
-      parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
-    );
-  const config = parsed.data;
+  const config = loadConfig({ file: flags.get("config") });
   const store = flags.get("store");
   if (store !== undefined && store !== "sqlite" && store !== "postgres")
     throw new GhostlineError("invalid_request", "--store must be sqlite or postgres");

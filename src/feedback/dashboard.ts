@@ -38,9 +38,9 @@ var NS="http://www.w3.org/2000/svg";
 function el(tag,attrs,text){var e=document.createElementNS(NS,tag);for(var k in attrs)e.setAttribute(k,attrs[k]);if(text!=null)e.textContent=text;return e;}
 function pct(x){return (100*x).toFixed(1)+"%";}
 function chart(target,points,opts){
-  var W=420,H=200,L=40,B=28,T=10,R=10,svg=el("svg",{width:W,height:H,viewBox:"0 0 "+W+" "+H,role:"img"});
+  var W=420,H=200,L=48,B=28,T=10,R=10,svg=el("svg",{viewBox:"0 0 "+W+" "+H,role:"img",style:"width:100%;height:auto;max-height:320px"});
   var n=points.length,ymax=opts.ymax||Math.max.apply(null,points.map(function(p){return p.hi!=null?p.hi:p.y;}).concat([1e-9]));
-  function x(i){return L+(n<=1?(W-L-R)/2:i*(W-L-R)/(n-1));}function y(v){return H-B-(v/ymax)*(H-B-T);}
+  function x(i){var P=30;return L+P+(n<=1?(W-L-R-2*P)/2:i*(W-L-R-2*P)/(n-1));}function y(v){return H-B-(v/ymax)*(H-B-T);}
   svg.appendChild(el("line",{x1:L,y1:H-B,x2:W-R,y2:H-B,stroke:"#999"}));svg.appendChild(el("line",{x1:L,y1:T,x2:L,y2:H-B,stroke:"#999"}));
   [0,0.5,1].forEach(function(f){svg.appendChild(el("text",{x:2,y:y(f*ymax)+4},opts.fmt?opts.fmt(f*ymax):(f*ymax).toFixed(0)));});
   if(opts.bars){var bw=(W-L-R)/Math.max(n,1)*0.8;points.forEach(function(p,i){var cx=L+(i+0.5)*(W-L-R)/n;

@@ -108,25 +108,33 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Fee
 
   return {
     kind: "postgres",
-    insertCompletion: (c) =>
-      guard(async () => {
-        await pool.query(
-          `INSERT INTO completions (tenant, completion_id, user_hash, created_at, level, model, language, experiment, arm, v, body)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT DO NOTHING`,
-          [
-            c.tenant,
-            c.completionId,
-            c.userHash,
-            c.createdAt,
-            c.level,
-            c.model,
-            c.language,
-            c.experiment,
-            c.arm,
-            c.v,
-            JSON.stringify(c),
-          ],
-        );
+    insertCompletions: (rows) =>
+      tx(async (client) => {
+        for (const part of chunks(rows, 500)) {
+          const values: unknown[] = [];
+          const tuples = part.map((c) => {
+            const base = values.length;
+            values.push(
+              c.tenant,
+              c.completionId,
+              c.userHash,
+              c.createdAt,
+              c.level,
+              c.model,
+              c.language,
+              c.experiment,
+              c.arm,
+              c.v,
+              JSON.stringify(c),
+            );
+            return `(${Array.from({ length: 11 }, (_, i) => `$${base + i + 1}`).join(",")})`;
+          });
+          await client.query(
+            `INSERT INTO completions (tenant, completion_id, user_hash, created_at, level, model, language, experiment, arm, v, body)
+             VALUES ${tuples.join(",")} ON CONFLICT DO NOTHING`,
+            values,
+          );
+        }
       }),
     insertEvents: (rows) =>
       tx(async (client) => {

@@ -63,6 +63,24 @@ export function openSqliteStore(dataDir: string): FeedbackStore {
     `INSERT OR IGNORE INTO events (id, tenant, user_hash, completion_id, type, received_at, client_ts, v, payload)
      VALUES (@id, @tenant, @userHash, @completionId, @type, @receivedAt, @clientTs, @v, @payload)`,
   );
+  const insertCompletionsTx = db.transaction((rows: StoredCompletion[]) => {
+    for (const c of rows) {
+      const { tenant, completionId, userHash, createdAt, level, model, language, experiment, arm, v } = c;
+      insC.run({
+        tenant,
+        completionId,
+        userHash,
+        createdAt,
+        level,
+        model,
+        language,
+        experiment,
+        arm,
+        v,
+        body: JSON.stringify(c),
+      });
+    }
+  });
   const insertMany = db.transaction((rows: StoredEvent[]) => {
     for (const r of rows) {
       const { id, tenant, userHash, completionId, type, receivedAt, clientTs, v } = r;
@@ -101,23 +119,7 @@ export function openSqliteStore(dataDir: string): FeedbackStore {
 
   return {
     kind: "sqlite",
-    insertCompletion: (c) =>
-      wrap(() => {
-        const { tenant, completionId, userHash, createdAt, level, model, language, experiment, arm, v } = c;
-        insC.run({
-          tenant,
-          completionId,
-          userHash,
-          createdAt,
-          level,
-          model,
-          language,
-          experiment,
-          arm,
-          v,
-          body: JSON.stringify(c),
-        });
-      }),
+    insertCompletions: (rows) => wrap(() => insertCompletionsTx(rows)),
     insertEvents: (rows) => wrap(() => insertMany(rows)),
     completions: (tenant, query: CompletionQuery = {}) =>
       wrap(() => {

@@ -3,7 +3,7 @@
  * (postgres-store.ts). Both pass the same test suite. Every row carries its tenant and every query
  * takes one: no call reads across tenants except `tenants()` and the retention `purge`.
  *
- * Concurrency contract: calls may overlap; `insertEvents` / `insertCompletion` resolve only after
+ * Concurrency contract: calls may overlap; `insertEvents` / `insertCompletions` resolve only after
  * the rows are durably committed (one transaction per call).
  */
 import type { StoredCompletion, StoredEvent } from "./schemas.js";
@@ -24,8 +24,8 @@ export interface CompletionQuery {
 /** The store. */
 export interface FeedbackStore {
   readonly kind: "sqlite" | "postgres";
-  /** Inserts a completion record; a duplicate (tenant, completionId) is ignored. */
-  insertCompletion(c: StoredCompletion): Promise<void>;
+  /** Inserts completion records in one durable transaction; a duplicate (tenant, completionId) is ignored. */
+  insertCompletions(rows: StoredCompletion[]): Promise<void>;
   /** Inserts events in one durable transaction. */
   insertEvents(rows: StoredEvent[]): Promise<void>;
   completions(tenant: string, q?: CompletionQuery): Promise<StoredCompletion[]>;

@@ -88,6 +88,20 @@ describe("buildTokenPrompt: budgets", () => {
     }
   });
 
+  it("prefixAlignLines keeps the prompt start stable while lines are added", () => {
+    const lines = Array.from({ length: 40 }, (_, i) => `l${String(i).padStart(2, "0")}\n`);
+    const startOf = (n: number, align: number) => {
+      const r = build("ghostline", `${lines.slice(0, n).join("")}█`, { prefixTokens: 40, prefixAlignLines: align });
+      return r.text.slice(r.text.indexOf("⟦<fim_prefix>⟧") + 14, r.text.indexOf("⟦<fim_prefix>⟧") + 17);
+    };
+    // 4 tokens per line, 40-token budget: 10 lines fit.
+    expect([20, 21, 22, 23].map((n) => startOf(n, 1))).toEqual(["l10", "l11", "l12", "l13"]);
+    expect([20, 21, 22, 23].map((n) => startOf(n, 4))).toEqual(["l12", "l12", "l12", "l16"]);
+    for (const n of [20, 21, 22, 23]) {
+      expect(build("ghostline", `${lines.slice(0, n).join("")}█`, { prefixTokens: 40, prefixAlignLines: 4 }).tokens.length).toBeLessThanOrEqual(40 + 4);
+    }
+  });
+
   it("throws context_overflow when the template itself does not fit", () => {
     let err: unknown;
     try {

@@ -55,11 +55,12 @@ export function buildTokenPrompt(family: FimFamily, input: FimInput, budget: Tok
 
   const tokenize = (t: string): number[] => tok.tokenize(t);
   const showSuffix = spec.layout.some((s) => s.kind === "slot" && s.slot === "suffix");
-  let pre = keepEndTokens(input.prefix, Math.min(prefixB, avail), tokenize);
+  const align = Math.max(1, Math.floor(budget.prefixAlignLines ?? 1));
+  let pre = keepEndTokens(input.prefix, Math.min(prefixB, avail), tokenize, align);
   let suf = showSuffix ? keepStartTokens(input.suffix, Math.min(suffixB, avail), tokenize) : { tokens: [], truncated: false };
   if (pre.tokens.length + suf.tokens.length > avail) {
     suf = keepStartTokens(input.suffix, Math.max(0, avail - pre.tokens.length), tokenize);
-    if (pre.tokens.length + suf.tokens.length > avail) pre = keepEndTokens(input.prefix, avail - suf.tokens.length, tokenize);
+    if (pre.tokens.length + suf.tokens.length > avail) pre = keepEndTokens(input.prefix, avail - suf.tokens.length, tokenize, align);
   }
   const extra = extraTokens(spec, input, Math.min(extraB, avail - pre.tokens.length - suf.tokens.length), tok, render);
 

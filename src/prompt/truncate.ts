@@ -23,8 +23,13 @@ export interface TokenPiece {
   truncated: boolean;
 }
 
-/** Keeps the END of `text` within `budget` tokens (prefix truncation). */
-export function keepEndTokens(text: string, budget: number, tokenize: (t: string) => number[]): TokenPiece {
+/**
+ * Keeps the END of `text` within `budget` tokens (prefix truncation). `alignLines` (default 1):
+ * when lines must be dropped, the first kept line index is rounded up to a multiple of it, so
+ * the cut (and with it the whole KV prefix of an SPM prompt) moves only every `alignLines`
+ * lines of growth instead of on every new line, at the cost of up to that many lines of context.
+ */
+export function keepEndTokens(text: string, budget: number, tokenize: (t: string) => number[], alignLines = 1): TokenPiece {
   if (text.length === 0) return { tokens: [], truncated: false };
   if (budget <= 0) return { tokens: [], truncated: true };
   const lines = splitLinesKeep(text);
@@ -35,6 +40,10 @@ export function keepEndTokens(text: string, budget: number, tokenize: (t: string
     if (acc + n > budget) break;
     acc += n;
     start = i;
+  }
+  if (start > 0 && alignLines > 1) {
+    const aligned = Math.ceil(start / alignLines) * alignLines;
+    if (aligned < lines.length) start = aligned;
   }
   while (start < lines.length) {
     const tokens = tokenize(start === 0 ? text : lines.slice(start).join(""));

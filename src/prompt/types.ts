@@ -16,6 +16,11 @@ export interface TokenBudget {
   suffixTokens: number;
   extraTokens: number;
   maxPromptTokens: number;
+  /**
+   * Round the prefix cut to multiples of this many lines (default 1 = tightest cut). Larger
+   * values keep the prompt start stable while the user types, so KV prefix reuse survives.
+   */
+  prefixAlignLines?: number;
 }
 
 /** Character budgets of a text prompt (remote engines tokenize themselves). */

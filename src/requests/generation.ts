@@ -72,12 +72,16 @@ export class Generation {
   aborted = false;
   /** Keeps the engine running with no reader (prefetch); cleared when a reader attaches. */
   keepAlive = false;
+  /** Resolves once the generation has finished (engine stream ended, or aborted before start). */
+  readonly whenFinished: Promise<void>;
+  private resolveFinished!: () => void;
   private readonly controller = new AbortController();
   private readonly subscribers = new Set<GenerationSubscriber>();
   private readonly options: GenerationOptions | undefined;
 
   private constructor(options: GenerationOptions | undefined, prefix: string, suffix: string, paramsKey: string) {
     this.options = options;
+    this.whenFinished = new Promise((r) => (this.resolveFinished = r));
     this.prefix = prefix;
     this.suffix = suffix;
     this.paramsKey = paramsKey;
@@ -96,6 +100,7 @@ export class Generation {
     gen.result = result;
     gen.started = true;
     gen.finished = true;
+    gen.resolveFinished();
     return gen;
   }
 
@@ -161,6 +166,7 @@ export class Generation {
     if (this.finished) return;
     this.result = { text: this.text, stopReason: "cancelled", usage: emptyUsage() };
     this.finished = true;
+    this.resolveFinished();
     this.notify();
     this.options?.onFinish?.(this);
   }
@@ -191,6 +197,7 @@ export class Generation {
       else this.error = toGhostlineError(e, "engine_error");
     } finally {
       this.finished = true;
+      this.resolveFinished();
       this.notify();
       options.onFinish?.(this);
     }

@@ -28,6 +28,9 @@ import { createLifecycleMetrics, type LifecycleMetrics } from "./lifecycle-metri
 import { completionId as newCompletionId, docKeyOf, isCacheable, paramsKeyOf, typedThrough } from "./request-keys.js";
 import { LruMap } from "./lru-map.js";
 
+/** Longest wait for a superseded generation of the same document to leave the engine (ms). */
+const SERIALIZE_WAIT_MS = 500;
+
 /** Options of createRequestManager. */
 export interface RequestManagerOptions {
   engine: Engine;
@@ -59,6 +62,7 @@ export interface LifecycleCounters {
 export interface LifecycleManager extends RequestManager {
   stats(): { inFlight: number; queued: number; cacheEntries: number; generationsActive: number };
   counters(): LifecycleCounters;
+  onAccepted(completionId: string, acceptedChars?: number): void;
 }
 
 interface Reader {
@@ -131,7 +135,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     if (doc?.prefetch === gen && !gen.succeeded) doc.prefetch = undefined;
   }
 
-  function startGeneration(req: CompletionRequest, docKey: string | undefined, paramsKey: string, extra: { clientDraft?: string; optional?: boolean; delayMs: number }): Generation {
+  function startGeneration(req: CompletionRequest, docKey: string | undefined, paramsKey: string, extra: { clientDraft?: string; optional?: boolean; delayMs: number; after?: Generation }): Generation {
     const ticket = admission.admit(req.tenant, { optional: extra.optional });
     const spec = { ...config.speculative, ...(req.speculative ?? {}) };
     const engineRequest: EngineRequest = {
@@ -159,8 +163,21 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     live.add(gen);
     c.generations++;
     const start = (): void => gen.start();
-    if (extra.delayMs > 0) setTimeout(start, extra.delayMs);
-    else setImmediate(start);
+    const schedule = (): void => {
+      if (extra.delayMs > 0) setTimeout(start, extra.delayMs);
+      else setImmediate(start);
+    };
+    // One engine generation per document at a time: the superseded one leaves its (affine) KV
+    // sequence within one decode step, and the new one continues from that sequence's state.
+    // (Bounded wait, in case an engine is slow to honour the abort.)
+    if (extra.after && !extra.after.finished) {
+      let scheduled = false;
+      const once = (): void => {
+        if (!scheduled) (scheduled = true), schedule();
+      };
+      const timer = setTimeout(once, SERIALIZE_WAIT_MS);
+      void extra.after.whenFinished.then(() => (clearTimeout(timer), once()));
+    } else schedule();
     return gen;
   }
 
@@ -256,6 +273,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
       }
     }
     const sub = gen?.attach();
+    const previous = doc?.current?.live ? doc.current : undefined;
 
     // Latest wins: every older request of this document ends now.
     if (doc) {
@@ -284,7 +302,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
       else c.reusedCache++;
     } else {
       try {
-        gen = startGeneration(req, docKey, paramsKey, { delayMs: burst ? coalesceMs : 0, ...(req.clientDraft !== undefined ? { clientDraft: req.clientDraft } : {}) });
+        gen = startGeneration(req, docKey, paramsKey, { delayMs: burst ? coalesceMs : 0, ...(previous ? { after: previous } : {}), ...(req.clientDraft !== undefined ? { clientDraft: req.clientDraft } : {}) });
       } catch (e) {
         c.shed++;
         metrics?.shed.inc();

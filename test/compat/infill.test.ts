@@ -101,7 +101,7 @@ describe("POST /infill (llama-server compatible)", () => {
     s = await makeServer({ engine: { script: (r) => `c${r.sampling.seed}` } });
     const res = await s.app.inject({ method: "POST", url: "/v1/infill", payload: { input_prefix: "a", input_suffix: "b", n_cmpl: 3, temperature: 0.7, seed: 0 } });
     expect(res.statusCode).toBe(200);
-    const body = res.json() as { index: number; content: string }[];
+    const body = res.json<{ index: number; content: string }[]>();
     expect(Array.isArray(body)).toBe(true);
     expect(body.map((b) => [b.index, b.content])).toEqual([[0, "c0"], [1, "c1"], [2, "c2"]]);
   });

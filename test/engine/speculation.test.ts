@@ -113,6 +113,20 @@ describe("speculative decoding (sampling and cancellation)", () => {
     expect(chi).toBeLessThan(13.82); // df 2, significance 0.001
   });
 
+  it("sampling is reproducible with a seed, and runs with a stochastic draft model (q from the draft)", async () => {
+    const fim = { prefix: tasks[3]!.prefix, suffix: tasks[3]!.suffix };
+    const sampled = (spec: EngineRequest["speculative"]) =>
+      collect(engine, makeRequest(fim, { sampling: { temperature: 0.9, topK: 20, topP: 0.95, seed: 42 }, stop: { maxTokens: 12, stop: [], mode: "none" }, speculative: spec }));
+    const a = await sampled({ enabled: false });
+    const b = await sampled({ enabled: false });
+    expect(b.text).toBe(a.text);
+    const d1 = await sampled({ enabled: true, sources: ["draft-model"], k: 3 });
+    const d2 = await sampled({ enabled: true, sources: ["draft-model"], k: 3 });
+    expect(d2.text).toBe(d1.text);
+    expect(d1.usage.speculative!.proposed["draft-model"]).toBeGreaterThan(0);
+    expect(["cancelled", "error"]).not.toContain(d1.stopReason);
+  });
+
   it("cancels mid-speculation with a done event and leaves the engine usable", async () => {
     const fim = { prefix: tasks[2]!.prefix, suffix: tasks[2]!.suffix };
     const ac = new AbortController();

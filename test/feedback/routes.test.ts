@@ -1,4 +1,5 @@
 /** Feedback HTTP routes through fastify inject(), with a stand-in authenticate and error handler. */
+import { Script } from "node:vm";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { GhostlineError, isGhostlineError } from "../../src/core/errors.js";
@@ -182,5 +183,8 @@ describe("feedback routes", () => {
     expect(r.body).toContain("/v1/feedback/metrics");
     expect(r.body).toContain("/v1/experiments/");
     expect(r.body).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org)/);
+    const script = /<script>([\s\S]*)<\/script>/.exec(r.body)?.[1];
+    expect(script).toBeDefined();
+    expect(() => new Script(script!)).not.toThrow(); // the inline script at least parses
   });
 });

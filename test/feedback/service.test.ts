@@ -144,6 +144,18 @@ describe.each(BACKENDS)("feedback service on %s", (backend) => {
     expect(await s.eraseUser("t", "alice")).toBe(0);
   });
 
+  it("group-commits completion records; erase-user also removes records still waiting for their commit", async () => {
+    const s = await make();
+    const waits = Array.from({ length: 20 }, (_, i) =>
+      s.recordCompletion(record(`g${i}`), { tenant: "t", user: i < 10 ? "alice" : "bob" }),
+    );
+    expect(await s.eraseUser("t", "alice")).toBe(10);
+    await Promise.all(waits);
+    expect((await s.store.completions("t")).map((c) => c.completionId).sort()).toEqual(
+      Array.from({ length: 10 }, (_, i) => `g${i + 10}`).sort(),
+    );
+  });
+
   it("purges rows older than the retention period", async () => {
     const s = await make(makeConfig({ telemetry: { level: "code", salt: "s", retentionDays: 1 } }));
     const now = Date.now();

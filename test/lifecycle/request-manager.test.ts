@@ -3,7 +3,7 @@ import { ConfigSchema } from "../../src/config/schema.js";
 import { createRequestManager } from "../../src/requests/request-manager.js";
 import type { CompletionEvent, CompletionRequest, CompletionDone } from "../../src/requests/types.js";
 import { isGhostlineError } from "../../src/core/errors.js";
-import { createLocalFakeEngine } from "./local-fake-engine.js";
+import { createFakeEngine } from "../../src/engines/fake/fake-engine.js";
 
 const config = ConfigSchema.parse({});
 
@@ -34,7 +34,7 @@ const SCRIPT = "hello_world(42);";
 
 describe("request manager", () => {
   it("streams a completion and builds the engine request", async () => {
-    const engine = createLocalFakeEngine({ script: () => SCRIPT });
+    const engine = createFakeEngine({ script: () => SCRIPT });
     const m = createRequestManager({ engine, config });
     const r = await collect(m.complete(req({ deadlineMs: 500, arrivedAt: 1000, speculative: { k: 3 } }), {}));
     expect(r.deltas).toBe(SCRIPT);
@@ -50,7 +50,7 @@ describe("request manager", () => {
   });
 
   it("cancel before start never calls the engine", async () => {
-    const engine = createLocalFakeEngine({ script: () => SCRIPT });
+    const engine = createFakeEngine({ script: () => SCRIPT });
     const m = createRequestManager({ engine, config });
     const ac = new AbortController();
     ac.abort();
@@ -60,7 +60,7 @@ describe("request manager", () => {
   });
 
   it("cancels mid-stream and stops the engine", async () => {
-    const engine = createLocalFakeEngine({ script: () => "x".repeat(400), tokenDelayMs: 2 });
+    const engine = createFakeEngine({ script: () => "x".repeat(400), tokenDelayMs: 2 });
     const m = createRequestManager({ engine, config });
     const ac = new AbortController();
     let n = 0;
@@ -76,7 +76,7 @@ describe("request manager", () => {
   });
 
   it("latest wins: a new request for the document cancels the old one", async () => {
-    const engine = createLocalFakeEngine({ script: (r) => (r.fim.prefix.endsWith("a") ? "AAAAAAAAAAAAAAAAAAAAAAAA" : "BB"), tokenDelayMs: 2 });
+    const engine = createFakeEngine({ script: (r) => (r.fim.prefix.endsWith("a") ? "AAAAAAAAAAAAAAAAAAAAAAAA" : "BB"), tokenDelayMs: 2 });
     const m = createRequestManager({ engine, config });
     const first = collect(m.complete(req({ prefix: "a" }), {}));
     await new Promise((r) => setTimeout(r, 10));
@@ -88,7 +88,7 @@ describe("request manager", () => {
   });
 
   it("typing-through keeps the in-flight completion (no new engine call)", async () => {
-    const engine = createLocalFakeEngine({ script: () => SCRIPT, tokenDelayMs: 3 });
+    const engine = createFakeEngine({ script: () => SCRIPT, tokenDelayMs: 3 });
     const m = createRequestManager({ engine, config });
     const first = m.complete(req(), {})[Symbol.asyncIterator]();
     let seen = "";
@@ -107,7 +107,7 @@ describe("request manager", () => {
   });
 
   it("typing-through a finished completion and falling back when the typed char differs", async () => {
-    const engine = createLocalFakeEngine({ script: () => SCRIPT });
+    const engine = createFakeEngine({ script: () => SCRIPT });
     const m = createRequestManager({ engine, config });
     await collect(m.complete(req(), {}));
     const tt = await collect(m.complete(req({ prefix: "const x = hel" }), {}));
@@ -119,7 +119,7 @@ describe("request manager", () => {
   });
 
   it("serves the cache (exact and forwarded) within a tenant, never across tenants", async () => {
-    const engine = createLocalFakeEngine({ script: () => SCRIPT });
+    const engine = createFakeEngine({ script: () => SCRIPT });
     const m = createRequestManager({ engine, config });
     await collect(m.complete(req({ documentKey: "d1" }), {}));
     const exact = await collect(m.complete(req({ documentKey: "d2" }), {}));
@@ -135,7 +135,7 @@ describe("request manager", () => {
   });
 
   it("sheds with overloaded while admitted requests complete", async () => {
-    const engine = createLocalFakeEngine({ script: () => "abcdefgh", tokenDelayMs: 2, sequences: 1 });
+    const engine = createFakeEngine({ script: () => "abcdefgh", tokenDelayMs: 2, sequences: 1 });
     const m = createRequestManager({ engine, config: ConfigSchema.parse({ requests: { queueLimit: 1 } }) });
     const a = collect(m.complete(req({ documentKey: "a" }), {}));
     const b = collect(m.complete(req({ documentKey: "b", prefix: "other" }), {}));
@@ -150,7 +150,7 @@ describe("request manager", () => {
   });
 
   it("a burst of 100 requests for one document results in about one generation", async () => {
-    const engine = createLocalFakeEngine({ script: () => "zzzzzzzzzzzz", tokenDelayMs: 1 });
+    const engine = createFakeEngine({ script: () => "zzzzzzzzzzzz", tokenDelayMs: 1 });
     const m = createRequestManager({ engine, config });
     const runs: Promise<unknown>[] = [];
     for (let i = 0; i < 100; i++) runs.push(collect(m.complete(req({ prefix: `p${i}` }), {})));
@@ -160,7 +160,7 @@ describe("request manager", () => {
   });
 
   it("no leaks after a storm of 1,000 cancelled requests", async () => {
-    const engine = createLocalFakeEngine({ script: () => "y".repeat(100), tokenDelayMs: 1, sequences: 4 });
+    const engine = createFakeEngine({ script: () => "y".repeat(100), tokenDelayMs: 1, sequences: 4 });
     const m = createRequestManager({ engine, config });
     const signals: AbortSignal[] = [];
     const runs: Promise<unknown>[] = [];
@@ -182,7 +182,7 @@ describe("request manager", () => {
 
 describe("prefetch and priorities", () => {
   it("after an accept, the next completion is prefetched and served from it", async () => {
-    const engine = createLocalFakeEngine({ script: (r) => (r.fim.prefix.endsWith(SCRIPT) ? "NEXT();" : SCRIPT) });
+    const engine = createFakeEngine({ script: (r) => (r.fim.prefix.endsWith(SCRIPT) ? "NEXT();" : SCRIPT) });
     const m = createRequestManager({ engine, config });
     const first = await collect(m.complete(req(), {}));
     m.onAccepted(first.done.completionId);
@@ -196,7 +196,7 @@ describe("prefetch and priorities", () => {
   });
 
   it("a partial accept prefetches with the rest as client draft", async () => {
-    const engine = createLocalFakeEngine({ script: () => SCRIPT });
+    const engine = createFakeEngine({ script: () => SCRIPT });
     const m = createRequestManager({ engine, config });
     const first = await collect(m.complete(req(), {}));
     m.onAccepted(first.done.completionId, 5);
@@ -206,7 +206,7 @@ describe("prefetch and priorities", () => {
   });
 
   it("newer requests get higher engine priority", async () => {
-    const engine = createLocalFakeEngine({ script: () => "ab" });
+    const engine = createFakeEngine({ script: () => "ab" });
     const m = createRequestManager({ engine, config });
     await collect(m.complete(req({ documentKey: "a" }), {}));
     await collect(m.complete(req({ documentKey: "b", prefix: "zz" }), {}));
@@ -214,7 +214,7 @@ describe("prefetch and priorities", () => {
   });
 
   it("records every completion with feedback, fire-and-forget (a failing store does not break the stream)", async () => {
-    const engine = createLocalFakeEngine({ script: () => SCRIPT });
+    const engine = createFakeEngine({ script: () => SCRIPT });
     const records: string[] = [];
     const m = createRequestManager({
       engine,

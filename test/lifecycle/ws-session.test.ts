@@ -6,7 +6,7 @@ import { ConfigSchema } from "../../src/config/schema.js";
 import { createRequestManager } from "../../src/requests/request-manager.js";
 import { handleSession } from "../../src/server/ws-session.js";
 import type { FeedbackService } from "../../src/feedback/types.js";
-import { createLocalFakeEngine } from "./local-fake-engine.js";
+import { createFakeEngine } from "../../src/engines/fake/fake-engine.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -15,7 +15,7 @@ afterEach(async () => {
 
 async function setup(opts: { tokenDelayMs?: number; feedback?: FeedbackService } = {}) {
   const config = ConfigSchema.parse({});
-  const engine = createLocalFakeEngine({ script: (r) => `<${r.fim.prefix.slice(-3)}|${r.fim.suffix.slice(0, 3)}>`, tokenDelayMs: opts.tokenDelayMs ?? 1 });
+  const engine = createFakeEngine({ script: (r) => `<${r.fim.prefix.slice(-3)}|${r.fim.suffix.slice(0, 3)}>`, tokenDelayMs: opts.tokenDelayMs ?? 1 });
   const manager = createRequestManager({ engine, config, ...(opts.feedback ? { feedback: opts.feedback } : {}) });
   const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
   wss.on("connection", (socket) => handleSession(socket, { auth: { tenant: "t" }, services: { config, manager, ...(opts.feedback ? { feedback: opts.feedback } : {}) } }));

@@ -43,6 +43,17 @@ describe("openai-compat engine against a vLLM-format stream", () => {
     expect(engine.info.family).toBe("qwen");
   });
 
+  it("family auto without a model name: discovered once from GET /models", async () => {
+    const f = await fake("deepseek-ai/deepseek-coder-1.3b-base", { pieces: ["x"] });
+    const engine = createOpenAICompatEngine({ baseUrls: [f.url], family: "auto", timeoutMs: 2_000 });
+    await drain(engine.complete(engineRequest(), {}));
+    await drain(engine.complete(engineRequest(), {}));
+    expect(f.requests[0]!.prompt).toMatch(/^<｜fim▁begin｜>def add/);
+    expect(f.requests[1]!.prompt).toBe(f.requests[0]!.prompt);
+    expect(f.requests[0]!.model).toBeUndefined();
+    expect(f.modelListings).toBe(1);
+  });
+
   it("finish_reason length → max_tokens; stop_reason string → stop_string", async () => {
     const f = await fake(undefined, { pieces: ["a", "b"], finishReason: "length" });
     const engine = createOpenAICompatEngine({ baseUrls: [f.url], family: "starcoder", timeoutMs: 2_000 });

@@ -43,6 +43,8 @@ export interface FakeVllm {
   closedEarly: number;
   completed: number;
   healthOk: boolean;
+  /** GET /v1/models calls. */
+  modelListings: number;
   /** Resolves when the next completion connection closes before the stream finished. */
   nextEarlyClose(): Promise<void>;
   close(): Promise<void>;
@@ -60,6 +62,7 @@ export async function startFakeVllm(model = "Qwen/Qwen2.5-Coder-1.5B", script: F
     closedEarly: 0,
     completed: 0,
     healthOk: true,
+    modelListings: 0,
     nextEarlyClose: () => new Promise<void>((r) => waiters.push(r)),
     close: async () => {
       server.closeAllConnections();
@@ -120,6 +123,7 @@ export async function startFakeVllm(model = "Qwen/Qwen2.5-Coder-1.5B", script: F
       return;
     }
     if (req.method === "GET" && req.url === "/v1/models") {
+      state.modelListings++;
       res.writeHead(state.healthOk ? 200 : 503, { "content-type": "application/json" });
       res.end(JSON.stringify({ object: "list", data: [{ id: model, object: "model", created: 0, owned_by: "vllm" }] }));
       return;

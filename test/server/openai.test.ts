@@ -80,3 +80,14 @@ describe("POST /v1/completions (OpenAI)", () => {
     expect(res.json().data[0].id).toBe("fake-model");
   });
 });
+
+describe("POST /v1/fim/completions (Continue's FIM providers)", () => {
+  it("streams chunks with both text and delta.content", async () => {
+    s = await makeServer({ engine: { script: (r) => `<${r.fim.suffix}>` } });
+    const res = await post("/v1/fim/completions", { model: "codestral-latest", prompt: "a", suffix: "b", max_tokens: 20, stream: true, frequency_penalty: null, presence_penalty: null }, { "x-api-key": "", authorization: "Bearer undefined" });
+    expect(res.statusCode).toBe(200);
+    const chunks = sseData(res.body).slice(0, -1).map((d) => JSON.parse(d));
+    expect(chunks.map((c) => c.choices[0].delta.content).join("")).toBe("<b>");
+    expect(chunks.map((c) => c.choices[0].text).join("")).toBe("<b>");
+  });
+});

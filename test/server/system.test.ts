@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
+import type { AddressInfo } from "node:net";
 import { Registry } from "prom-client";
+import WebSocket from "ws";
 import { makeServer, type TestServer } from "./helpers.js";
 import { buildApp } from "../../src/server/app.js";
 import { loadConfig } from "../../src/config/load.js";
@@ -48,9 +50,11 @@ describe("/metrics and /health", () => {
   it("WebSocket /v1/stream authenticates before handing the socket to the session handler", async () => {
     s = await makeServer({ config: { auth: { apiKeys: { "ws-key-12345": { tenant: "w" } } } } });
     expect(s.app.hasRoute({ method: "GET", url: "/v1/stream" })).toBe(true);
-    const ws = await s.app.injectWS("/v1/stream");
+    await s.app.listen({ port: 0, host: "127.0.0.1" });
+    const { port } = s.app.server.address() as AddressInfo;
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/stream`);
     const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
-    const first = new Promise<string>((resolve) => ws.once("message", (d) => resolve(String(d))));
+    const first = new Promise<string>((resolve) => ws.once("message", (d: Buffer) => resolve(d.toString("utf8"))));
     expect(JSON.parse(await first)).toMatchObject({ type: "error", error: { code: "unauthorized" } });
     expect(await closed).toBe(1008);
   });

@@ -69,11 +69,13 @@ export async function createLlamaCppEngine(opts: LlamaCppEngineOptions): Promise
   try {
     if (opts.draftPath) draftModel = await loadModel(runtime, opts.draftPath, progress(0.3, 0.7, "draft"));
     const contextSize = Math.min(opts.contextSize ?? Math.min(model.trainContextSize, 4096), model.trainContextSize);
-    const context = await model.createContext({ contextSize, sequences: opts.sequences, threads: opts.threads, batchSize: Math.max(opts.prefillChunk, 64) });
+    // Flash attention defaults to "auto" (on); on CPU it made multi-token verify passes 4-8x slower here.
+    const flashAttention = opts.gpu;
+    const context = await model.createContext({ contextSize, sequences: opts.sequences, threads: opts.threads, batchSize: Math.max(opts.prefillChunk, 64), flashAttention });
     let draftContext: LlamaContext | undefined;
     if (draftModel) {
       const dsize = Math.min(contextSize, draftModel.trainContextSize);
-      draftContext = await draftModel.createContext({ contextSize: dsize, sequences: opts.sequences, threads: opts.draftThreads, batchSize: Math.max(opts.prefillChunk, 64) });
+      draftContext = await draftModel.createContext({ contextSize: dsize, sequences: opts.sequences, threads: opts.draftThreads, batchSize: Math.max(opts.prefillChunk, 64), flashAttention });
     }
     opts.onProgress?.(1, "ready");
     return new LlamaCppEngineImpl(opts, runtime, model, context, contextSize, draftModel, draftContext);
@@ -162,6 +164,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
     const { controller, dispose } = linkedAbort(outerSignal, this.closing.signal);
     const signal = controller.signal;
     let release: (() => void) | undefined;
+    let invalidate: (() => void) | undefined;
     let settle: () => void = () => {};
     const tracker = new Promise<void>((r) => (settle = r));
     this.inFlight.add(tracker);
@@ -193,6 +196,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
         return;
       }
       release = lease.release;
+      invalidate = lease.invalidate;
       this.counters.requests++;
       const target = this.sequences[lease.index]!;
       const draft = this.draftSequences?.[lease.index];
@@ -201,16 +205,19 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
         await draft?.clearHistory();
       }
       const queueMs = performance.now() - startedAt;
-      const spec = { ...this.opts.speculative, ...request.speculative };
+      const d = this.opts.speculative;
+      const r = request.speculative;
+      const k = r.k ?? d.k;
+      const spec = { enabled: r.enabled, sources: r.sources ?? d.sources, maxK: r.maxK ?? d.maxK, ...(k !== undefined ? { k } : {}) };
       yield* runCompletion({
         request: { ...request, speculative: spec },
         prompt,
         target,
-        ...(draft && spec.enabled && (spec.sources ?? []).includes("draft-model") ? { draft } : {}),
+        ...(draft && spec.enabled && spec.sources.includes("draft-model") ? { draft } : {}),
         contextSize: this.contextSize,
         draftContextSize: this.draftContext?.contextSize ?? 0,
         prefillChunk: this.opts.prefillChunk,
-        maxK: Math.max(1, spec.maxK ?? this.opts.speculative.maxK),
+        maxK: Math.max(1, spec.maxK),
         isEog: (t) => this.model.isEogToken(t as Token),
         tokenize: (t) => this.tokenize(t),
         detokenize: (t) => this.detokenize(t),
@@ -222,6 +229,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
         ...(this.opts.onPrefillChunk ? { onPrefillChunk: this.opts.onPrefillChunk } : {}),
       });
     } catch (e) {
+      invalidate?.(); // the sequence's state is unknown after a native failure
       throw toGhostlineError(e, "engine_error");
     } finally {
       release?.();

@@ -38,6 +38,9 @@ describe("SequencePool", () => {
     b.release();
     const c = (await pool.acquire(req("t2", "x")))!;
     expect(c.mustClear).toBe(false);
+    c.invalidate();
+    c.release();
+    expect((await pool.acquire(req("t2", "x")))!.mustClear).toBe(true);
   });
 
   it("queues by priority then arrival, and drops aborted waiters", async () => {

@@ -13,6 +13,8 @@ export interface SequenceLease {
   readonly index: number;
   /** The slot last served another tenant (or nobody): the caller must erase all its state first. */
   readonly mustClear: boolean;
+  /** Marks the slot's KV state unknown (e.g. after a failed clear): its next lease gets `mustClear`. */
+  invalidate(): void;
   release(): void;
 }
 
@@ -119,6 +121,10 @@ export class SequencePool {
     return {
       index,
       mustClear,
+      invalidate: () => {
+        slot.tenant = undefined;
+        slot.affinityKey = undefined;
+      },
       release: () => {
         if (released) return;
         released = true;

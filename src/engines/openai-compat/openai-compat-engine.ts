@@ -12,7 +12,11 @@ import { CLOSED, DEADLINE, TIMEOUT, hashString, normaliseBase, probeUpstream, up
 export interface OpenAICompatOptions {
   /** Upstream base URLs ending in /v1 (vLLM, SGLang, llama-server, another Ghostline). At least one. */
   baseUrls: string[];
-  /** Model id sent upstream (request.model overrides); omitted when absent (server default). */
+  /**
+   * Model id sent upstream; when absent, request.model is sent (e.g. to another Ghostline), else
+   * nothing (the server's default model). With family "auto" and no model, the family comes
+   * from the first upstream's `GET /models` (looked up once).
+   */
   model?: string;
   apiKey?: string;
   /** FIM template to render; "auto" = from the model name (generic when unknown). */
@@ -27,6 +31,8 @@ export interface OpenAICompatOptions {
   deadlineGraceMs?: number;
   /** Reported context size (informational; default 0 = unknown). */
   contextSize?: number;
+  /** Reported parallel sequences (informational; default 8 per upstream). */
+  sequences?: number;
   fetchImpl?: typeof fetch;
   now?: () => number;
 }
@@ -70,8 +76,33 @@ export function createOpenAICompatEngine(opts: OpenAICompatOptions): Engine {
     modelVersion: opts.model ?? "upstream-default",
     family: familyFor(opts.model),
     contextSize: opts.contextSize ?? 0,
-    sequences: 0,
+    sequences: opts.sequences ?? 8 * upstreams.length,
   };
+
+  let discovered: Promise<string | undefined> | undefined;
+  /** The served model id from the first upstream that lists one (cached once found; undefined when none answers). */
+  function discoverModel(): Promise<string | undefined> {
+    discovered ??= (async () => {
+      for (const u of upstreams) {
+        const ctl = new AbortController();
+        const t = setTimeout(() => ctl.abort(TIMEOUT), opts.timeoutMs);
+        try {
+          const res = await fetchImpl(`${u.base}/models`, { headers, signal: ctl.signal });
+          if (!res.ok) continue;
+          const body = (await res.json()) as { data?: { id?: unknown }[] };
+          const id = body.data?.[0]?.id;
+          if (typeof id === "string") return id;
+        } catch {
+          // next upstream
+        } finally {
+          clearTimeout(t);
+        }
+      }
+      discovered = undefined; // nobody answered: look again next time
+      return undefined;
+    })();
+    return discovered;
+  }
 
   function order(request: EngineRequest): Upstream[] {
     const start = hashString(`${request.tenant}\u0000${request.affinityKey}`) % upstreams.length;
@@ -80,8 +111,9 @@ export function createOpenAICompatEngine(opts: OpenAICompatOptions): Engine {
 
   async function* complete(request: EngineRequest, options: { signal?: AbortSignal }): AsyncGenerator<EngineEvent> {
     const started = now();
-    const model = request.model ?? opts.model;
-    const rendered = renderTextPrompt(familyFor(model), request.fim, budgets);
+    const model = opts.model ?? request.model;
+    const family = opts.family === "auto" && !model ? familyFromModelName(await discoverModel()) : familyFor(model);
+    const rendered = renderTextPrompt(family, request.fim, budgets);
     const usage = (u: Partial<Usage> = {}): Usage => ({
       promptTokens: 0, promptTokensReused: 0, promptTokensEvaluated: 0, completionTokens: 0,
       timings: { queueMs: 0, prefillMs: 0, firstTokenMs: 0, decodeMs: 0, totalMs: now() - started },

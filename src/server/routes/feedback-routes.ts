@@ -11,7 +11,7 @@ import { GhostlineError } from "../../core/errors.js";
 import { dashboardHtml } from "../../feedback/dashboard.js";
 import { parseLevel } from "../../feedback/privacy.js";
 import type { FeedbackServiceImpl } from "../../feedback/service.js";
-import type { TelemetryLevel } from "../../feedback/types.js";
+import type { FeedbackService, TelemetryLevel } from "../../feedback/types.js";
 
 /** Who is calling (from the server's auth). `telemetry`: the API key's ceiling, if any. */
 export interface FeedbackAuth {
@@ -22,7 +22,8 @@ export interface FeedbackAuth {
 
 /** Dependencies of the feedback routes. */
 export interface FeedbackRouteDeps {
-  services: { config: Config; feedback: FeedbackServiceImpl };
+  /** `feedback` from createFeedbackService; a bare FeedbackService serves ingestion only. */
+  services: { config: Config; feedback: FeedbackService | FeedbackServiceImpl };
   authenticate: (req: FastifyRequest) => FeedbackAuth | Promise<FeedbackAuth>;
 }
 
@@ -41,6 +42,11 @@ function str(v: unknown): string | undefined {
 /** Registers feedback ingestion, metrics JSON, erase-user, experiment report and dashboard routes. */
 export async function registerFeedbackRoutes(app: FastifyInstance, deps: FeedbackRouteDeps): Promise<void> {
   const { feedback } = deps.services;
+  const full = (): FeedbackServiceImpl => {
+    if (!("metrics" in feedback))
+      throw new GhostlineError("not_found", "this feedback service has no metrics, reports or erasure");
+    return feedback;
+  };
 
   app.post("/v1/feedback", async (req) => {
     const auth = await deps.authenticate(req);
@@ -77,7 +83,7 @@ export async function registerFeedbackRoutes(app: FastifyInstance, deps: Feedbac
   app.get("/v1/feedback/metrics", async (req) => {
     const auth = await deps.authenticate(req);
     const q = req.query as Record<string, unknown>;
-    return feedback.metrics({
+    return full().metrics({
       tenant: auth.tenant,
       since: num(q.since, "since"),
       until: num(q.until, "until"),
@@ -96,7 +102,7 @@ export async function registerFeedbackRoutes(app: FastifyInstance, deps: Feedbac
       throw new GhostlineError("invalid_request", "user: 1..200 characters", { details: { field: "user" } });
     if (auth.user !== undefined && auth.user !== user)
       throw new GhostlineError("forbidden", "this API key is bound to another user");
-    return { erased: await feedback.eraseUser(auth.tenant, user) };
+    return { erased: await full().eraseUser(auth.tenant, user) };
   });
 
   app.get("/v1/experiments/:id/report", async (req) => {
@@ -105,7 +111,7 @@ export async function registerFeedbackRoutes(app: FastifyInstance, deps: Feedbac
     if (!deps.services.config.experiments.some((e) => e.id === id))
       throw new GhostlineError("not_found", `no experiment "${id}" is configured`);
     const q = req.query as Record<string, unknown>;
-    return feedback.experimentReport(auth.tenant, id, {
+    return full().experimentReport(auth.tenant, id, {
       since: num(q.since, "since"),
       until: num(q.until, "until"),
     });

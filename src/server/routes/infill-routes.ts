@@ -111,7 +111,7 @@ export function pickFields(obj: Record<string, unknown>, fields: string[] | unde
   for (const path of fields) {
     let cur: unknown = obj;
     for (const part of path.split(/[/.]/)) {
-      cur = cur !== null && typeof cur === "object" && part in (cur as object) ? (cur as Record<string, unknown>)[part] : undefined;
+      cur = cur !== null && typeof cur === "object" && part in (cur) ? (cur as Record<string, unknown>)[part] : undefined;
       if (cur === undefined) break;
     }
     if (cur !== undefined && path !== "") out[path] = cur;

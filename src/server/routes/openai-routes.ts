@@ -1,7 +1,8 @@
 /**
  * OpenAI-compatible `POST /v1/completions` (prompt + suffix = FIM; SSE streaming with `[DONE]`;
  * n independent choices) and `GET /v1/models`. The same path serves Tabby's completion API when
- * the body has `segments` (see tabby-routes.ts).
+ * the body has `segments` (see tabby-routes.ts). `POST /v1/fim/completions` is the same with
+ * chat-style `delta.content` in stream chunks (Continue's Mistral/DeepSeek FIM providers).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { randomBytes } from "node:crypto";
@@ -30,6 +31,7 @@ export const OpenAICompletionBody = GenerationParams.extend({
   prompt: z.union([z.string().max(LIMITS.prefixChars), z.array(z.string().max(LIMITS.prefixChars)).max(1)]).default(""),
   suffix: z.string().max(LIMITS.suffixChars).nullish(),
   max_tokens: z.number().int().min(1).max(LIMITS.maxTokens).nullish(),
+  max_completion_tokens: z.number().int().min(1).max(LIMITS.maxTokens).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().gt(0).max(1).nullish(),
   seed: z.number().int().nullish(),
@@ -48,10 +50,15 @@ export function finishReason(r: StopReason): "stop" | "length" {
   return r === "max_tokens" || r === "context_full" ? "length" : "stop";
 }
 
-async function handleOpenAI(ctx: EdgeContext, req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+/**
+ * Handles an OpenAI completion. `fimStyle` (POST /v1/fim/completions, as Continue's Mistral /
+ * DeepSeek providers call it) also puts each delta in `choices[].delta.content`.
+ */
+async function handleOpenAI(ctx: EdgeContext, req: FastifyRequest, reply: FastifyReply, fimStyle = false): Promise<unknown> {
   const auth = ctx.authenticate(req);
   const body = parseBody(OpenAICompletionBody, req.body);
   const n = body.n ?? 1;
+  const maxTokens = body.max_tokens ?? body.max_completion_tokens;
   const prompt = Array.isArray(body.prompt) ? (body.prompt[0] ?? "") : body.prompt;
   const created = Math.floor(Date.now() / 1000);
   const requests = Array.from({ length: n }, (_, i) =>
@@ -61,7 +68,7 @@ async function handleOpenAI(ctx: EdgeContext, req: FastifyRequest, reply: Fastif
       ...(body.language ? { language: body.language } : {}),
       ...(body.filepath ? { filepath: body.filepath } : {}),
       ...(body.extra ? { extra: body.extra } : {}),
-      ...(body.max_tokens != null ? { maxTokens: body.max_tokens } : {}),
+      ...(maxTokens != null ? { maxTokens } : {}),
       ...(body.temperature != null ? { temperature: body.temperature } : {}),
       ...(body.top_p != null ? { topP: body.top_p } : {}),
       ...(body.top_k !== undefined ? { topK: body.top_k } : {}),
@@ -106,7 +113,7 @@ async function handleOpenAI(ctx: EdgeContext, req: FastifyRequest, reply: Fastif
       object: "text_completion",
       created,
       model: model(),
-      choices: [{ index, text, finish_reason: finish, logprobs: null }],
+      choices: [{ index, text, ...(fimStyle ? { delta: { role: "assistant", content: text } } : {}), finish_reason: finish, logprobs: null }],
       ...extra,
     });
     try {
@@ -138,6 +145,7 @@ export async function registerOpenAIRoutes(app: FastifyInstance, ctx: EdgeContex
     if (body && typeof body === "object" && !Array.isArray(body) && "segments" in body) return handleTabbyCompletion(ctx, req, reply);
     return handleOpenAI(ctx, req, reply);
   });
+  app.post("/v1/fim/completions", (req, reply) => handleOpenAI(ctx, req, reply, true));
   app.get("/v1/models", async (req) => {
     ctx.authenticate(req);
     const info = ctx.services.engine.info;

@@ -18,9 +18,7 @@ import { registerTabbyRoutes } from "./routes/tabby-routes.js";
 import { registerSystemRoutes } from "./routes/system-routes.js";
 import { registerPlaygroundRoutes } from "./routes/playground-routes.js";
 import { registerFeedbackRoutes } from "./routes/feedback-routes.js";
-import * as wsSession from "./ws-session.js";
-
-type HandleSession = (socket: unknown, ctx: { auth: ReturnType<EdgeContext["authenticate"]>; services: AppServices }) => void;
+import { handleSession } from "./ws-session.js";
 
 /** Builds (but does not listen) the server. `services.registry` is created when absent. */
 export async function buildApp(services: AppServices): Promise<FastifyInstance> {
@@ -52,7 +50,6 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
   await registerInfillRoutes(app, ctx);
   await registerTabbyRoutes(app, ctx);
 
-  const handleSession = (wsSession as unknown as { handleSession?: HandleSession }).handleSession;
   app.get("/v1/stream", { websocket: true }, (socket, req) => {
     let auth;
     try {
@@ -61,10 +58,6 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
       const err = e as { code?: string; message?: string };
       socket.send(JSON.stringify({ type: "error", error: { code: err.code ?? "unauthorized", message: err.message ?? "unauthorized" } }));
       socket.close(1008, err.code ?? "unauthorized");
-      return;
-    }
-    if (!handleSession) {
-      socket.close(1011, "WebSocket sessions are not available");
       return;
     }
     handleSession(socket, { auth, services: svc });

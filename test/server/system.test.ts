@@ -59,3 +59,27 @@ describe("/metrics and /health", () => {
     expect(await closed).toBe(1008);
   });
 });
+
+describe("WebSocket session wiring", () => {
+  it("an authenticated socket reaches the session handler and gets a completion", async () => {
+    s = await makeServer({ engine: { script: () => "ws-ok" } });
+    await s.app.listen({ port: 0, host: "127.0.0.1" });
+    const { port } = s.app.server.address() as AddressInfo;
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/stream`);
+    const messages: { type: string; text?: string }[] = [];
+    const done = new Promise<void>((resolve) =>
+      ws.on("message", (d: Buffer) => {
+        const m = JSON.parse(d.toString("utf8")) as { type: string; text?: string };
+        messages.push(m);
+        if (m.type === "done" || m.type === "error") resolve();
+      }),
+    );
+    await new Promise((r) => ws.once("open", r));
+    ws.send(JSON.stringify({ type: "hello", client: "test" }));
+    ws.send(JSON.stringify({ type: "complete", id: "c1", prefix: "a", suffix: "b" }));
+    await done;
+    ws.close();
+    expect(messages.find((m) => m.type === "done")).toMatchObject({ type: "done", text: "ws-ok" });
+    expect(s.engine.calls[0]?.tenant).toBe("local");
+  });
+});

@@ -52,7 +52,7 @@ export function renderSpecDecodeSvg(acceptance: Series[], speed: Series[], speed
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="860" height="300" viewBox="0 0 860 300" font-family="sans-serif">`,
     `<rect width="860" height="300" fill="white"/>`,
-    panel(0, "Acceptance by draft position", posLabels, 1, "draft position|P(accept | earlier accepted)", acceptance),
+    panel(0, "Acceptance by draft position", posLabels, 1, "draft position|share accepted (accepted / proposed)", acceptance),
     panel(430, "Decode speed vs plain decoding", speedX, yMaxSpeed, "K (draft length)|speed ratio (plain = 1)", speed, 1),
     `<text x="430" y="292" text-anchor="middle" font-size="10" fill="#555">${esc(caption)}</text>`,
     `</svg>`,

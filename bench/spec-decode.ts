@@ -40,26 +40,27 @@ const SOURCES: { label: string; sources: DraftSourceName[] }[] = [
 /** Per-pass cost of the raw target/draft: single decode, verify passes with n output positions, draft token. */
 async function microTimings(): Promise<{ t1: number; verify: Record<number, number>; tDraft: number }> {
   const llama = await getLlama({ gpu: false, build: "never", skipDownload: true, usePrebuiltBinaries: true, progressLogs: false, logLevel: LlamaLogLevel.error });
-  const time = async (fn: () => Promise<unknown>, reps: number) => {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) await fn();
-    return (performance.now() - t0) / reps;
-  };
   const measure = async (path: string, ns: number[]) => {
     const model = await llama.loadModel({ modelPath: path });
     const ctx = await model.createContext({ contextSize: Math.min(512, model.trainContextSize), sequences: 1, threads, flashAttention: false });
     const seq = ctx.getSequence();
-    const prompt = model.tokenize("export function add(a: number, b: number): number {\n  return a + b;\n}\n", false);
+    const text = "export function add(a: number, b: number): number {\n  return a + b;\n}\n";
+    const prompt = model.tokenize(text.repeat(8), false).slice(0, 200);
     await seq.controlledEvaluate([model.tokens.bos ?? 1, ...prompt] as Token[]);
     const base = seq.nextTokenIndex;
-    const out: Record<number, number> = {};
-    for (const n of ns) {
-      const items = prompt.slice(0, n).map((t) => [t, { generateNext: { token: true } }] as [Token, { generateNext: { token: true } }]);
-      out[n] = await time(async () => {
+    const samples = new Map<number, number[]>(ns.map((n) => [n, []]));
+    // round-robin over n and take medians: the machine is shared, drift hits every n alike
+    for (let rep = 0; rep < (quick || standin ? 15 : 60); rep++) {
+      for (const n of ns) {
+        const items = prompt.slice(0, n).map((t) => [t, { generateNext: { token: true } }] as [Token, { generateNext: { token: true } }]);
+        const t0 = performance.now();
         await seq.controlledEvaluate(items);
+        samples.get(n)!.push(performance.now() - t0);
         await seq.eraseContextTokenRanges([{ start: base, end: seq.nextTokenIndex }]);
-      }, quick || standin ? 10 : 60);
+      }
     }
+    const out: Record<number, number> = {};
+    for (const [n, xs] of samples) out[n] = median(xs);
     await ctx.dispose();
     await model.dispose();
     return out;

@@ -7,7 +7,10 @@
  * superseded requests), and cache / typing-through hit rates. Writes bench/out/trace-replay.json
  * and bench/out/trace-replay.svg (latency CDF per client).
  *
- *   npx tsx bench/trace-replay.ts [--quick] [--typists 1,8] [--keys N] [--speed X] [--peer URL] [--fake]
+ *   npx tsx bench/trace-replay.ts [--quick] [--typists 1,8] [--clients ws,http,peer] [--keys N] [--speed X]
+ *                                 [--max-tokens N] [--threads N] [--peer URL] [--fake]
+ * --quick: 20 keystrokes per typist, 1 and 2 typists (a CI smoke pass); --fake: model-free fake engine.
+ * Each typist first gets one unmeasured warm-up completion (file opened, cursor placed).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -116,7 +119,8 @@ async function main(): Promise<void> {
   const engine = await loadEngine(config);
   const stepMs = await measureDecodeStep(engine, traces[0]!);
   console.log(`engine ${engine.info.model} (${engine.info.kind}), decode step ${stepMs.toFixed(2)} ms, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"})`);
-  const clients: ("ws" | "http" | "peer")[] = ["ws", "http", ...(peer ? (["peer"] as const) : [])];
+  const wanted = (opt("--clients") ?? "ws,http,peer").split(",");
+  const clients = (["ws", "http", "peer"] as const).filter((c) => wanted.includes(c) && (c !== "peer" || peer !== undefined));
   const plan = clients.flatMap((c) => typistCounts.map((n) => ({ client: c, typists: n })));
   const totalKeys = plan.reduce((s, p) => s + p.typists * traces.slice(0, p.typists).reduce((k, t) => k + t.events.length, 0) / Math.max(1, p.typists), 0);
   let doneKeys = 0;

@@ -18,6 +18,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   lsp: () => import("./commands/lsp.js"),
   dataset: () => import("./commands/dataset.js"),
   experiment: () => import("./commands/experiment.js"),
+  models: () => import("./commands/models.js"),
 };
 
 async function usage(): Promise<string> {

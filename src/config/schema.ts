@@ -12,6 +12,8 @@ export const TenantKey = z.object({
   user: z.string().max(200).optional(),
   /** Telemetry level ceiling for this tenant: off | metrics | code. */
   telemetry: z.enum(["off", "metrics", "code"]).optional(),
+  /** May manage models (register, load, activate, unload). Loopback clients without keys always may. */
+  admin: z.boolean().default(false),
 });
 
 export const ExperimentArm = z.object({

@@ -68,9 +68,17 @@ export class ModelRegistry {
         source: "shipped",
       });
     }
-    if (existsSync(this.file)) {
+    this.reload();
+  }
+
+  /** Re-reads registrations persisted by other processes (e.g. `ghostline models register`). */
+  reload(): void {
+    if (!existsSync(this.file)) return;
+    try {
       const saved = JSON.parse(readFileSync(this.file, "utf8")) as ModelEntry[];
       for (const e of saved) if (existsSync(e.path)) this.entries.set(e.version, e);
+    } catch (e) {
+      throw new GhostlineError("internal", `Model registry ${this.file} is unreadable`, { cause: e });
     }
   }
 

@@ -29,7 +29,7 @@ import { completionId as newCompletionId, docKeyOf, isCacheable, paramsKeyOf, ty
 import { LruMap } from "./lru-map.js";
 
 /** Longest wait for a superseded generation of the same document to leave the engine (ms). */
-const SERIALIZE_WAIT_MS = 500;
+const SERIALIZE_WAIT_MS = 10_000;
 
 /** Options of createRequestManager. */
 export interface RequestManagerOptions {

@@ -18,6 +18,7 @@ import { registerTabbyRoutes } from "./routes/tabby-routes.js";
 import { registerSystemRoutes } from "./routes/system-routes.js";
 import { registerPlaygroundRoutes } from "./routes/playground-routes.js";
 import { registerFeedbackRoutes } from "./routes/feedback-routes.js";
+import { registerModelsRoutes } from "./routes/models-routes.js";
 import { handleSession } from "./ws-session.js";
 
 /** Builds (but does not listen) the server. `services.registry` is created when absent. */
@@ -64,6 +65,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
   });
 
   await registerPlaygroundRoutes(app, { services: svc });
+  if (services.models) await registerModelsRoutes(app, { ...services.models, authenticate });
   if (services.feedback) {
     await registerFeedbackRoutes(app, { services: svc as never, authenticate });
   }

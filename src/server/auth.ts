@@ -16,6 +16,8 @@ export interface AuthContext {
   user?: string;
   /** Telemetry ceiling of the API key, if any. */
   telemetry?: TelemetryLevel;
+  /** May manage models (API key with admin: true, or a loopback client when no keys are configured). */
+  admin?: boolean;
 }
 
 /** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback addresses. */
@@ -51,13 +53,13 @@ export function authenticate(req: FastifyRequest, config: Config): AuthContext {
   if (Object.keys(keys).length === 0) {
     if (!isLoopback(req.socket?.remoteAddress ?? req.ip))
       throw new GhostlineError("forbidden", "No API keys are configured: only loopback clients are served");
-    ctx = { tenant: config.auth.anonymousTenant };
+    ctx = { tenant: config.auth.anonymousTenant, admin: true };
   } else {
     const key = extractApiKey(req);
     if (!key) throw new GhostlineError("unauthorized", "An API key is required (Authorization: Bearer <key>)");
     const entry = Object.prototype.hasOwnProperty.call(keys, key) ? keys[key] : undefined;
     if (!entry) throw new GhostlineError("unauthorized", "Unknown API key");
-    ctx = { tenant: entry.tenant, ...(entry.user !== undefined ? { user: entry.user } : {}), ...(entry.telemetry ? { telemetry: entry.telemetry } : {}) };
+    ctx = { tenant: entry.tenant, ...(entry.user !== undefined ? { user: entry.user } : {}), ...(entry.telemetry ? { telemetry: entry.telemetry } : {}), ...(entry.admin ? { admin: true } : {}) };
   }
   if (requested !== undefined && requested !== ctx.tenant)
     throw new GhostlineError("forbidden", `This key may not act for tenant "${requested.slice(0, 100)}"`, { details: { tenant: requested.slice(0, 100) } });

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { getLlama, LlamaLogLevel } from "node-llama-cpp";
+import { getLlama, LlamaLogLevel, type Token } from "node-llama-cpp";
 
 const PY = process.env.GHOSTLINE_PYTHON ?? "/usr/bin/python3";
 const hasTorch = (() => {
@@ -43,7 +43,7 @@ describe.skipIf(!hasTorch)("training/finetune.py", () => {
       const model = await llama.loadModel({ modelPath: out });
       const ctx = await model.createContext({ contextSize: 256, sequences: 1, threads: 1 });
       const seq = ctx.getSequence();
-      const prompt = [1, ...model.tokenize("function f() {\n  ", false)] as number[];
+      const prompt = [1, ...model.tokenize("function f() {\n  ", false)] as Token[];
       const res = await seq.controlledEvaluate([...prompt.slice(0, -1), [prompt.at(-1)!, { generateNext: { token: true } }]]);
       expect(typeof res.at(-1)?.next?.token).toBe("number");
     } finally {

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
+import { getLlama, LlamaLogLevel, type Llama, type LlamaModel, type Token } from "node-llama-cpp";
 
 const PY = process.env.GHOSTLINE_PYTHON ?? "/usr/bin/python3";
 const hasTorch = (() => {
@@ -58,11 +58,11 @@ describe.skipIf(!hasTorch)("parity: llama.cpp vs PyTorch on the shipped models",
       const model = models[name]!;
       const ctx = await model.createContext({ contextSize: 512, sequences: 1, threads: 1 });
       const seq = ctx.getSequence();
-      const sequences: { prompt: number[]; generated: number[] }[] = [];
+      const sequences: { prompt: Token[]; generated: Token[] }[] = [];
       for (const p of PROMPTS) {
         await seq.clearHistory();
-        const prompt = [1, ...model.tokenize(p, false)] as number[];
-        const generated: number[] = [];
+        const prompt = [1, ...model.tokenize(p, false)] as Token[];
+        const generated: Token[] = [];
         let res = await seq.controlledEvaluate([...prompt.slice(0, -1), [prompt.at(-1)!, { generateNext: { token: true } }]]);
         let next = res.at(-1)?.next?.token;
         while (next != null && generated.length < 24) {

@@ -10,7 +10,9 @@ import { isGhostlineError } from "../../core/errors.js";
 import type { FeedbackService } from "../../feedback/types.js";
 import { createRequestManager } from "../../requests/request-manager.js";
 import { buildApp } from "../../server/app.js";
-import { createEngine } from "../engine-factory.js";
+import { createEngine, resolveModelPaths } from "../engine-factory.js";
+import { ModelRegistry } from "../../registry/model-registry.js";
+import { ModelPoolEngine } from "../../registry/model-pool-engine.js";
 import { createProgressBar } from "../progress.js";
 
 export const name = "serve";
@@ -90,6 +92,29 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     bar.done();
   }
+  let models: { registry: ModelRegistry; pool: ModelPoolEngine } | undefined;
+  if (config.engine.kind === "llama-cpp") {
+    // versioned models with hot swap: the engine just loaded serves the shipped/active version
+    const first = engine;
+    const paths = resolveModelPaths(config);
+    const modelRegistry = new ModelRegistry({ dataDir: config.server.dataDir, shipped: { path: paths.model, ...(paths.draft ? { draftPath: paths.draft } : {}) } });
+    const active = modelRegistry.list()[0]!.version;
+    let handedOut = false;
+    const pool = await ModelPoolEngine.create({
+      registry: modelRegistry,
+      activeVersion: active,
+      factory: async (entry) => {
+        if (!handedOut && entry.version === active) {
+          handedOut = true;
+          return first;
+        }
+        const cfg = loadConfig({ ...(values.config ? { file: values.config } : {}), overrides: { ...engineOverrides(values), engine: { ...engineOverrides(values).engine, model: entry.path, ...(entry.draftPath ? { draft: entry.draftPath } : {}) } } });
+        return createEngine(cfg);
+      },
+    });
+    models = { registry: modelRegistry, pool };
+    engine = pool;
+  }
   let feedback: (FeedbackService & { close(): Promise<void> }) | undefined;
   if (!values["no-feedback"]) {
     try {
@@ -100,7 +125,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const manager = createRequestManager({ engine, config, metrics: registry, ...(feedback ? { feedback } : {}) });
-  const app = await buildApp({ config, engine, manager, registry, ...(feedback ? { feedback } : {}), logger: { level: config.server.logLevel } });
+  const app = await buildApp({ config, engine, manager, registry, ...(feedback ? { feedback } : {}), ...(models ? { models } : {}), logger: { level: config.server.logLevel } });
   try {
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (e) {

@@ -17,7 +17,12 @@ function listTs(dir: string, out: string[] = []): string[] {
 }
 
 /** `n` tasks from `root`/src. */
-export function benchTasks(root: string, n: number, prefixChars = 900, suffixChars = 250): (FimInput & { name: string })[] {
+export function benchTasks(
+  root: string,
+  n: number,
+  prefixChars = 900,
+  suffixChars = 250,
+): (FimInput & { name: string })[] {
   const files = listTs(join(root, "src"));
   const tasks: (FimInput & { name: string })[] = [];
   for (let i = 0; tasks.length < n && i < files.length * 2; i++) {
@@ -27,7 +32,11 @@ export function benchTasks(root: string, n: number, prefixChars = 900, suffixCha
     const line = Math.floor(lines.length * (0.35 + 0.3 * ((i % 7) / 7)));
     const cut = lines.slice(0, line).join("\n").length + 1;
     if (cut < 200 || cut > text.length - 50) continue;
-    tasks.push({ name: `${relative(root, file)}:${line + 1}`, prefix: text.slice(Math.max(0, cut - prefixChars), cut), suffix: text.slice(cut, cut + suffixChars) });
+    tasks.push({
+      name: `${relative(root, file)}:${line + 1}`,
+      prefix: text.slice(Math.max(0, cut - prefixChars), cut),
+      suffix: text.slice(cut, cut + suffixChars),
+    });
   }
   return tasks;
 }

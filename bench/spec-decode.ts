@@ -33,16 +33,33 @@ const TARGET = process.env.GHOSTLINE_BENCH_TARGET ?? join(ROOT, "models/ghostlin
 const DRAFT = process.env.GHOSTLINE_BENCH_DRAFT ?? join(ROOT, "models/ghostline-draft.gguf");
 const KS: (number | "adaptive")[] = quick ? [2, 8, "adaptive"] : [1, 2, 4, 8, "adaptive"];
 const SOURCES: { label: string; sources: DraftSourceName[] }[] = [
-  ...(standin ? [] : [{ label: "draft-model", sources: ["draft-model"] as DraftSourceName[] }, { label: "ngram", sources: ["ngram"] as DraftSourceName[] }]),
+  ...(standin
+    ? []
+    : [
+        { label: "draft-model", sources: ["draft-model"] as DraftSourceName[] },
+        { label: "ngram", sources: ["ngram"] as DraftSourceName[] },
+      ]),
   { label: "client-replay", sources: ["client"] },
 ];
 
 /** Per-pass cost of the raw target/draft: single decode, verify passes with n output positions, draft token. */
 async function microTimings(): Promise<{ t1: number; verify: Record<number, number>; tDraft: number }> {
-  const llama = await getLlama({ gpu: false, build: "never", skipDownload: true, usePrebuiltBinaries: true, progressLogs: false, logLevel: LlamaLogLevel.error });
+  const llama = await getLlama({
+    gpu: false,
+    build: "never",
+    skipDownload: true,
+    usePrebuiltBinaries: true,
+    progressLogs: false,
+    logLevel: LlamaLogLevel.error,
+  });
   const measure = async (path: string, ns: number[]) => {
     const model = await llama.loadModel({ modelPath: path });
-    const ctx = await model.createContext({ contextSize: Math.min(512, model.trainContextSize), sequences: 1, threads, flashAttention: false });
+    const ctx = await model.createContext({
+      contextSize: Math.min(512, model.trainContextSize),
+      sequences: 1,
+      threads,
+      flashAttention: false,
+    });
     const seq = ctx.getSequence();
     const text = "export function add(a: number, b: number): number {\n  return a + b;\n}\n";
     const prompt = model.tokenize(text.repeat(8), false).slice(0, 200);
@@ -52,7 +69,9 @@ async function microTimings(): Promise<{ t1: number; verify: Record<number, numb
     // round-robin over n and take medians: the machine is shared, drift hits every n alike
     for (let rep = 0; rep < (quick || standin ? 15 : 60); rep++) {
       for (const n of ns) {
-        const items = prompt.slice(0, n).map((t) => [t, { generateNext: { token: true } }] as [Token, { generateNext: { token: true } }]);
+        const items = prompt
+          .slice(0, n)
+          .map((t) => [t, { generateNext: { token: true } }] as [Token, { generateNext: { token: true } }]);
         const t0 = performance.now();
         await seq.controlledEvaluate(items);
         samples.get(n)!.push(performance.now() - t0);
@@ -100,7 +119,11 @@ const flushTask = () => {
 };
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return s.length === 0
+    ? NaN
+    : s.length % 2
+      ? s[(s.length - 1) / 2]!
+      : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
 async function run(engine: LlamaCppEngine, req: EngineRequest) {
@@ -135,13 +158,42 @@ async function main() {
   let mismatches = 0;
   for (const task of tasks) {
     const warm = await run(engine, base(task)); // prefill (not measured: decodeMs only)
-    if (!standin) await run(engine, base(task, { stop: { maxTokens: 1, stop: [], mode: "none" }, speculative: { enabled: true, sources: ["draft-model"], k: 1 } })); // warm the draft sequence
-    const configs = [...SOURCES.flatMap((s) => KS.map((k) => ({ ...s, k }))), ...(standin ? [] : [{ label: "all", sources: ["client", "ngram", "draft-model"] as DraftSourceName[], k: "adaptive" as const }])];
+    if (!standin)
+      await run(
+        engine,
+        base(task, {
+          stop: { maxTokens: 1, stop: [], mode: "none" },
+          speculative: { enabled: true, sources: ["draft-model"], k: 1 },
+        }),
+      ); // warm the draft sequence
+    const configs = [
+      ...SOURCES.flatMap((s) => KS.map((k) => ({ ...s, k }))),
+      ...(standin
+        ? []
+        : [
+            {
+              label: "all",
+              sources: ["client", "ngram", "draft-model"] as DraftSourceName[],
+              k: "adaptive" as const,
+            },
+          ]),
+    ];
     for (let rep = 0; rep < reps; rep++) {
       const plain1 = await run(engine, base(task));
       add("plain", plain1.usage.completionTokens, plain1.usage.timings.decodeMs);
       for (const c of configs) {
-        const r = await run(engine, base(task, { speculative: { enabled: true, sources: c.sources, maxK: 8, ...(c.k === "adaptive" ? {} : { k: c.k }) }, clientDraft: warm.text }));
+        const r = await run(
+          engine,
+          base(task, {
+            speculative: {
+              enabled: true,
+              sources: c.sources,
+              maxK: 8,
+              ...(c.k === "adaptive" ? {} : { k: c.k }),
+            },
+            clientDraft: warm.text,
+          }),
+        );
         if (r.text !== warm.text) mismatches++;
         add(`${c.label}|${c.k}`, r.usage.completionTokens, r.usage.timings.decodeMs, r.usage.speculative);
       }
@@ -154,71 +206,125 @@ async function main() {
 
   const plain = acc.get("plain")!;
   const plainTps = (plain.tokens / plain.decodeMs) * 1000;
-  const rows = [...acc.entries()].filter(([k]) => k !== "plain").map(([key, a]) => {
-    const [source, kStr] = key.split("|") as [string, string];
-    const sum = (f: (s: SpeculativeStats) => number[]) => a.stats.map(f).reduce((x, y) => x.map((v, i) => v + (y[i] ?? 0)).concat(y.slice(x.length)), [] as number[]);
-    const prop = sum((s) => s.proposedByPosition);
-    const accd = sum((s) => s.acceptedByPosition);
-    const byPos = prop.map((p, i) => (p > 0 ? accd[i]! / p : 0));
-    const alpha = prop[0] ? accd[0]! / prop[0] : 0; // acceptance of the first drafted token
-    const K = kStr === "adaptive" ? undefined : Number(kStr);
-    const boundTpp = K === undefined ? undefined : alpha >= 1 ? K + 1 : (1 - alpha ** (K + 1)) / (1 - alpha);
-    const verifyMs = K === undefined ? undefined : (micro.verify[K + 1] ?? micro.t1 + (K * ((micro.verify[9] ?? micro.t1) - micro.t1)) / 8);
-    const draftMs = K !== undefined && source === "draft-model" ? K * micro.tDraft : 0;
-    const tps = (a.tokens / a.decodeMs) * 1000;
-    return {
-      source,
-      k: kStr,
-      tokens: a.tokens,
-      decodeMs: +a.decodeMs.toFixed(1),
-      tokensPerSecond: +tps.toFixed(1),
-      speedRatio: +(tps / plainTps).toFixed(3),
-      medianTaskSpeedRatio: +median(taskRatios.get(key) ?? []).toFixed(3),
-      targetPasses: a.passes,
-      tokensPerPass: +(a.tokens / a.passes).toFixed(3),
-      alpha: +alpha.toFixed(3),
-      acceptanceByPosition: byPos.map((v) => +v.toFixed(3)),
-      boundTokensPerPass: boundTpp === undefined ? null : +boundTpp.toFixed(3),
-      boundSpeedRatio: boundTpp === undefined || verifyMs === undefined ? null : +((micro.t1 * boundTpp) / (verifyMs + draftMs)).toFixed(3),
-    };
-  });
+  const rows = [...acc.entries()]
+    .filter(([k]) => k !== "plain")
+    .map(([key, a]) => {
+      const [source, kStr] = key.split("|") as [string, string];
+      const sum = (f: (s: SpeculativeStats) => number[]) =>
+        a.stats
+          .map(f)
+          .reduce((x, y) => x.map((v, i) => v + (y[i] ?? 0)).concat(y.slice(x.length)), [] as number[]);
+      const prop = sum((s) => s.proposedByPosition);
+      const accd = sum((s) => s.acceptedByPosition);
+      const byPos = prop.map((p, i) => (p > 0 ? accd[i]! / p : 0));
+      const alpha = prop[0] ? accd[0]! / prop[0] : 0; // acceptance of the first drafted token
+      const K = kStr === "adaptive" ? undefined : Number(kStr);
+      const boundTpp =
+        K === undefined ? undefined : alpha >= 1 ? K + 1 : (1 - alpha ** (K + 1)) / (1 - alpha);
+      const verifyMs =
+        K === undefined
+          ? undefined
+          : (micro.verify[K + 1] ?? micro.t1 + (K * ((micro.verify[9] ?? micro.t1) - micro.t1)) / 8);
+      const draftMs = K !== undefined && source === "draft-model" ? K * micro.tDraft : 0;
+      const tps = (a.tokens / a.decodeMs) * 1000;
+      return {
+        source,
+        k: kStr,
+        tokens: a.tokens,
+        decodeMs: +a.decodeMs.toFixed(1),
+        tokensPerSecond: +tps.toFixed(1),
+        speedRatio: +(tps / plainTps).toFixed(3),
+        medianTaskSpeedRatio: +median(taskRatios.get(key) ?? []).toFixed(3),
+        targetPasses: a.passes,
+        tokensPerPass: +(a.tokens / a.passes).toFixed(3),
+        alpha: +alpha.toFixed(3),
+        acceptanceByPosition: byPos.map((v) => +v.toFixed(3)),
+        boundTokensPerPass: boundTpp === undefined ? null : +boundTpp.toFixed(3),
+        boundSpeedRatio:
+          boundTpp === undefined || verifyMs === undefined
+            ? null
+            : +((micro.t1 * boundTpp) / (verifyMs + draftMs)).toFixed(3),
+      };
+    });
   const cpu = os.cpus();
   const result = {
     date: new Date().toISOString(),
-    machine: { cpu: cpu[0]?.model ?? "unknown", cores: cpu.length, os: `${os.type()} ${os.release()}`, node: process.version, threads, loadavg: os.loadavg().map((v) => +v.toFixed(2)) },
-    models: { target: { path: TARGET, bytes: statSync(TARGET).size }, draft: { path: DRAFT, bytes: statSync(DRAFT).size } },
+    machine: {
+      cpu: cpu[0]?.model ?? "unknown",
+      cores: cpu.length,
+      os: `${os.type()} ${os.release()}`,
+      node: process.version,
+      threads,
+      loadavg: os.loadavg().map((v) => +v.toFixed(2)),
+    },
+    models: {
+      target: { path: TARGET, bytes: statSync(TARGET).size },
+      draft: { path: DRAFT, bytes: statSync(DRAFT).size },
+    },
     quick,
     repetitions: reps,
     tasks: tasks.map((t) => t.name),
     maxTokens,
-    microMs: { single: +micro.t1.toFixed(3), verifyByPositions: Object.fromEntries(Object.entries(micro.verify).map(([k, v]) => [k, +v.toFixed(3)])), draftToken: +micro.tDraft.toFixed(3) },
-    plain: { tokens: plain.tokens, decodeMs: +plain.decodeMs.toFixed(1), tokensPerSecond: +plainTps.toFixed(1) },
+    microMs: {
+      single: +micro.t1.toFixed(3),
+      verifyByPositions: Object.fromEntries(Object.entries(micro.verify).map(([k, v]) => [k, +v.toFixed(3)])),
+      draftToken: +micro.tDraft.toFixed(3),
+    },
+    plain: {
+      tokens: plain.tokens,
+      decodeMs: +plain.decodeMs.toFixed(1),
+      tokensPerSecond: +plainTps.toFixed(1),
+    },
     greedyMismatches: mismatches,
     configs: rows,
     wallSeconds: +((performance.now() - started) / 1000).toFixed(1),
   };
   mkdirSync(join(ROOT, "bench/out"), { recursive: true });
-  const outName = standin ? "spec-decode-standin" : "spec-decode";
+  // --quick (CI smoke) must not overwrite the full run's figures used by the docs
+  const outName = standin ? "spec-decode-standin" : quick ? "spec-decode-quick" : "spec-decode";
   writeFileSync(join(ROOT, `bench/out/${outName}.json`), JSON.stringify(result, null, 2) + "\n");
 
   const kLabels = KS.map(String);
-  const speed: Series[] = SOURCES.map((s) => ({ name: s.label, points: rows.filter((r) => r.source === s.label).map((r) => ({ x: r.k, y: r.speedRatio })) }));
+  const speed: Series[] = SOURCES.map((s) => ({
+    name: s.label,
+    points: rows.filter((r) => r.source === s.label).map((r) => ({ x: r.k, y: r.speedRatio })),
+  }));
   const acceptance: Series[] = SOURCES.map((s) => {
-    const r = rows.find((x) => x.source === s.label && x.k === "8") ?? rows.find((x) => x.source === s.label && x.k === String(Math.max(...KS.filter((k): k is number => k !== "adaptive"))));
-    return { name: `${s.label} (K=8)`, points: (r?.acceptanceByPosition ?? []).map((y, i) => ({ x: String(i + 1), y })) };
+    const r =
+      rows.find((x) => x.source === s.label && x.k === "8") ??
+      rows.find(
+        (x) =>
+          x.source === s.label &&
+          x.k === String(Math.max(...KS.filter((k): k is number => k !== "adaptive"))),
+      );
+    return {
+      name: `${s.label} (K=8)`,
+      points: (r?.acceptanceByPosition ?? []).map((y, i) => ({ x: String(i + 1), y })),
+    };
   });
   const caption = `${result.machine.cpu}, ${result.machine.cores} cores, threads ${threads}; target ${(result.models.target.bytes / 1e6).toFixed(1)} MB, draft ${(result.models.draft.bytes / 1e6).toFixed(1)} MB; ${tasks.length} tasks × ${maxTokens} tokens; ${result.date.slice(0, 10)}`;
-  if (!standin) writeFileSync(join(ROOT, "docs/img/spec-decode.svg"), renderSpecDecodeSvg(acceptance, speed, kLabels, caption) + "\n");
+  const writeSvg = !standin && !quick;
+  if (writeSvg)
+    writeFileSync(
+      join(ROOT, "docs/img/spec-decode.svg"),
+      renderSpecDecodeSvg(acceptance, speed, kLabels, caption) + "\n",
+    );
 
   console.log(`machine: ${caption}`);
-  console.log(`micro (ms): single ${micro.t1.toFixed(2)}, verify ${JSON.stringify(result.microMs.verifyByPositions)}, draft token ${micro.tDraft.toFixed(2)}`);
+  console.log(
+    `micro (ms): single ${micro.t1.toFixed(2)}, verify ${JSON.stringify(result.microMs.verifyByPositions)}, draft token ${micro.tDraft.toFixed(2)}`,
+  );
   console.log(`plain: ${plainTps.toFixed(1)} tok/s; greedy mismatches vs plain: ${mismatches}`);
-  console.log("source         K         tok/s   ratio  median  tok/pass  α(pos1)  bound tok/pass  bound ratio");
+  console.log(
+    "source         K         tok/s   ratio  median  tok/pass  α(pos1)  bound tok/pass  bound ratio",
+  );
   for (const r of rows)
     console.log(
       `${r.source.padEnd(14)} ${r.k.padEnd(8)} ${String(r.tokensPerSecond).padStart(7)} ${r.speedRatio.toFixed(2).padStart(7)} ${r.medianTaskSpeedRatio.toFixed(2).padStart(7)} ${r.tokensPerPass.toFixed(2).padStart(9)} ${r.alpha.toFixed(2).padStart(8)} ${String(r.boundTokensPerPass ?? "-").padStart(15)} ${String(r.boundSpeedRatio ?? "-").padStart(12)}`,
     );
-  console.log(`wrote bench/out/${outName}.json${standin ? "" : " and docs/img/spec-decode.svg"} in ${result.wallSeconds} s`);
+  console.log(
+    `wrote bench/out/${outName}.json${writeSvg ? " and docs/img/spec-decode.svg" : ""} in ${result.wallSeconds} s`,
+  );
   if (mismatches > 0) process.exitCode = 1;
 }
 

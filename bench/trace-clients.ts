@@ -31,8 +31,16 @@ export interface ReplayOptions {
 function position(text: string, offset: number): { line: number; character: number } {
   let line = 0;
   let lineStart = 0;
-  for (let i = 0; i < offset; i++) if (text.charCodeAt(i) === 10) (line++, (lineStart = i + 1));
+  for (let i = 0; i < offset; i++) {
+    if (text.charCodeAt(i) !== 10) continue;
+    line++;
+    lineStart = i + 1;
+  }
   return { line, character: offset - lineStart };
+}
+
+function rawText(data: WebSocket.RawData): string {
+  return Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
 }
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
@@ -62,7 +70,7 @@ export async function replayWs(trace: TypingTrace, o: ReplayOptions): Promise<Cl
   await new Promise<void>((resolve, reject) => (ws.once("open", () => resolve()), ws.once("error", reject)));
   const pending = new Map<string, { keyAt: number; got: boolean }>();
   ws.on("message", (data) => {
-    const m = JSON.parse(String(data)) as { type: string; id?: string; reused?: "typing-through" | "cache"; error?: { code: string } };
+    const m = JSON.parse(rawText(data)) as { type: string; id?: string; reused?: "typing-through" | "cache"; error?: { code: string } };
     const p = m.id ? pending.get(m.id) : undefined;
     if (m.type === "error") res.errors.push(m.error?.code ?? "?");
     if (!p) return;
@@ -81,8 +89,10 @@ export async function replayWs(trace: TypingTrace, o: ReplayOptions): Promise<Cl
   // Warm-up (not measured): the file was opened and the cursor placed before typing starts.
   await new Promise<void>((resolve) => {
     const onMsg = (data: unknown): void => {
-      const m = JSON.parse(String(data)) as { type: string; id?: string };
-      if (m.id === "warmup" && (m.type === "done" || m.type === "error")) (ws.off("message", onMsg), resolve());
+      const m = JSON.parse(rawText(data as WebSocket.RawData)) as { type: string; id?: string };
+      if (m.id !== "warmup" || (m.type !== "done" && m.type !== "error")) return;
+      ws.off("message", onMsg);
+      resolve();
     };
     ws.on("message", onMsg);
     ws.send(JSON.stringify({ type: "complete", id: "warmup", uri: trace.uri, version: 0, position: position(trace.initialText, trace.cursor), max_tokens: 1 }));

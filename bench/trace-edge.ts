@@ -22,7 +22,8 @@ export interface BenchServer {
 /** Starts the edge on 127.0.0.1 with an ephemeral port. */
 export async function startBenchServer(services: { config: Config; engine: Engine; manager: RequestManager; registry?: Registry }): Promise<BenchServer> {
   try {
-    const mod = (await import("../src/server/app.js" as string)) as { buildApp?: (s: unknown) => Promise<unknown> | unknown };
+    const appModule: string = "../src/server/app.js";
+    const mod = (await import(appModule)) as { buildApp?: (s: unknown) => Promise<unknown> };
     if (typeof mod.buildApp === "function") {
       const app = (await mod.buildApp({ ...services, logger: false })) as { listen(o: { port: number; host: string }): Promise<string>; close(): Promise<void> };
       const url = await app.listen({ port: 0, host: "127.0.0.1" });

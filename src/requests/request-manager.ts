@@ -173,7 +173,9 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     if (extra.after && !extra.after.finished) {
       let scheduled = false;
       const once = (): void => {
-        if (!scheduled) (scheduled = true), schedule();
+        if (scheduled) return;
+        scheduled = true;
+        schedule();
       };
       const timer = setTimeout(once, SERIALIZE_WAIT_MS);
       void extra.after.whenFinished.then(() => (clearTimeout(timer), once()));

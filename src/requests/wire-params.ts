@@ -50,8 +50,8 @@ export function usageToWire(u: Usage): WireUsage {
           speculative: {
             target_passes: u.speculative.targetPasses,
             tokens_per_pass: u.speculative.tokensPerPass,
-            proposed: { ...u.speculative.proposed } as Record<string, number>,
-            accepted: { ...u.speculative.accepted } as Record<string, number>,
+            proposed: { ...u.speculative.proposed },
+            accepted: { ...u.speculative.accepted },
             acceptance_by_position: u.speculative.proposedByPosition.map((n, i) => (n > 0 ? (u.speculative?.acceptedByPosition[i] ?? 0) / n : 0)),
           },
         }

@@ -12,7 +12,11 @@ export interface ClientSourceTokenizer {
 }
 
 /** Creates the client source for one request. `promptLength` = number of prompt tokens in the history. */
-export function createClientSource(draftText: string, promptLength: number, tok: ClientSourceTokenizer): DraftSource {
+export function createClientSource(
+  draftText: string,
+  promptLength: number,
+  tok: ClientSourceTokenizer,
+): DraftSource {
   const draftTokens = tok.tokenize(draftText);
   let cacheOffset = -1;
   let cacheTokens: number[] = [];
@@ -24,7 +28,8 @@ export function createClientSource(draftText: string, promptLength: number, tok:
       const generated = history.slice(promptLength);
       // fast path: generation followed the draft's own tokenisation
       let aligned = generated.length <= draftTokens.length;
-      for (let i = 0; aligned && i < generated.length; i++) if (generated[i] !== draftTokens[i]) aligned = false;
+      for (let i = 0; aligned && i < generated.length; i++)
+        if (generated[i] !== draftTokens[i]) aligned = false;
       if (aligned) return { tokens: draftTokens.slice(generated.length, generated.length + k) };
       const text = tok.detokenize(generated);
       if (!draftText.startsWith(text) || text.length >= draftText.length) return { tokens: [] };

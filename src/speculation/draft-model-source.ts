@@ -26,7 +26,9 @@ export function createDraftModelSource(options: DraftModelSourceOptions): DraftS
   const { sequence, sampling, rng, contextSize } = options;
   const chunk = options.chunk ?? 64;
   const greedy = isGreedy(sampling);
-  const genOpts = greedy ? { token: true as const } : { probabilities: true as const, options: samplingOptions(sampling) };
+  const genOpts = greedy
+    ? { token: true as const }
+    : { probabilities: true as const, options: samplingOptions(sampling) };
 
   const pick = (next: { token?: Token | null; probabilities?: Map<Token, number> } | undefined) => {
     if (!next) return { token: undefined, dist: undefined };
@@ -43,11 +45,14 @@ export function createDraftModelSource(options: DraftModelSourceOptions): DraftS
       if (k <= 0 || history.length === 0) return { tokens: [] };
       let start = sequence.compareContextTokens(history as Token[]).firstDifferentIndex;
       if (start >= history.length) start = history.length - 1; // re-evaluate the last token for its output
-      if (start < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start, end: sequence.nextTokenIndex }]);
+      if (start < sequence.nextTokenIndex)
+        await sequence.eraseContextTokenRanges([{ start, end: sequence.nextTokenIndex }]);
       // sync: evaluate history[start .. len-1) without outputs, in chunks
       for (let i = start; i < history.length - 1; i += chunk) {
         if (signal?.aborted) return { tokens: [] };
-        await sequence.controlledEvaluate(history.slice(i, Math.min(i + chunk, history.length - 1)) as Token[]);
+        await sequence.controlledEvaluate(
+          history.slice(i, Math.min(i + chunk, history.length - 1)) as Token[],
+        );
       }
       const tokens: number[] = [];
       const dists: TokenDist[] = [];

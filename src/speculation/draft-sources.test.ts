@@ -40,7 +40,11 @@ describe("client source", () => {
     expect((await s.propose([0, 97, 120], 3, {})).tokens).toEqual([]);
   });
   it("re-tokenizes the remainder when generation took a different tokenization of the same text", async () => {
-    const pair = { tokenize: (t: string) => (t === "abcd" ? [1, 2] : [...t].map((c) => c.charCodeAt(0))), detokenize: (ts: readonly number[]) => ts.map((x) => (x === 1 ? "ab" : x === 2 ? "cd" : String.fromCharCode(x))).join("") };
+    const pair = {
+      tokenize: (t: string) => (t === "abcd" ? [1, 2] : [...t].map((c) => c.charCodeAt(0))),
+      detokenize: (ts: readonly number[]) =>
+        ts.map((x) => (x === 1 ? "ab" : x === 2 ? "cd" : String.fromCharCode(x))).join(""),
+    };
     const s = createClientSource("abcd", 0, pair);
     expect((await s.propose([97], 4, {})).tokens).toEqual(pair.tokenize("bcd"));
   });

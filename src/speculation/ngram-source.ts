@@ -23,7 +23,8 @@ export function createNgramSource(options: NgramSourceOptions = {}): DraftSource
   let indexed = 0;
   let tokens: readonly number[] = [];
 
-  const key = (h: readonly number[], end: number, n: number) => `${n}:${h.slice(end - n + 1, end + 1).join(",")}`;
+  const key = (h: readonly number[], end: number, n: number) =>
+    `${n}:${h.slice(end - n + 1, end + 1).join(",")}`;
   const extend = (h: readonly number[]) => {
     if (h.length < indexed || h !== tokens) {
       // a different or shorter history: verify the indexed part still matches, else rebuild

@@ -14,10 +14,26 @@ function chiSquare(counts: Map<number, number>, p: TokenDist, n: number): number
   return chi;
 }
 
-const p1: TokenDist = new Map([[1, 0.5], [2, 0.3], [3, 0.2]]);
-const q1: TokenDist = new Map([[1, 0.2], [2, 0.2], [3, 0.6]]);
-const p2: TokenDist = new Map([[1, 0.1], [2, 0.6], [3, 0.3]]);
-const q2: TokenDist = new Map([[1, 0.7], [2, 0.1], [3, 0.2]]);
+const p1: TokenDist = new Map([
+  [1, 0.5],
+  [2, 0.3],
+  [3, 0.2],
+]);
+const q1: TokenDist = new Map([
+  [1, 0.2],
+  [2, 0.2],
+  [3, 0.6],
+]);
+const p2: TokenDist = new Map([
+  [1, 0.1],
+  [2, 0.6],
+  [3, 0.3],
+]);
+const q2: TokenDist = new Map([
+  [1, 0.7],
+  [2, 0.1],
+  [3, 0.2],
+]);
 // chi-square critical values at significance 0.001: df 2 → 13.82, df 8 → 26.12
 const N = 20_000;
 

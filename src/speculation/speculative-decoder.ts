@@ -36,7 +36,14 @@ export interface DecodeOptions {
 
 /** New stats object with zero counts. */
 export function emptySpeculativeStats(): SpeculativeStats {
-  return { targetPasses: 0, proposed: {}, accepted: {}, proposedByPosition: [], acceptedByPosition: [], tokensPerPass: 0 };
+  return {
+    targetPasses: 0,
+    proposed: {},
+    accepted: {},
+    proposedByPosition: [],
+    acceptedByPosition: [],
+    tokensPerPass: 0,
+  };
 }
 
 /**
@@ -44,11 +51,18 @@ export function emptySpeculativeStats(): SpeculativeStats {
  * tokens committed by each step (1..K+1). `stats` is updated in place. The caller owns trimming the
  * KV state at the end (see `committedLength`).
  */
-export async function* speculativeDecode(options: DecodeOptions, stats: SpeculativeStats): AsyncGenerator<number[], "context_full" | "cancelled", void> {
+export async function* speculativeDecode(
+  options: DecodeOptions,
+  stats: SpeculativeStats,
+): AsyncGenerator<number[], "context_full" | "cancelled", void> {
   const { target, sampling, rng, sources, contextSize, signal } = options;
   const greedy = isGreedy(sampling);
   const history: number[] = [...options.prompt];
-  const controller = new AdaptiveK({ maxK: options.maxK, ...(options.k !== undefined ? { fixedK: options.k } : {}), ...(options.costs ? { costs: options.costs } : {}) });
+  const controller = new AdaptiveK({
+    maxK: options.maxK,
+    ...(options.k !== undefined ? { fixedK: options.k } : {}),
+    ...(options.costs ? { costs: options.costs } : {}),
+  });
   const byName = new Map(sources.map((s) => [s.name, s]));
   let generated = 0;
 
@@ -117,7 +131,12 @@ export async function* speculativeDecode(options: DecodeOptions, stats: Speculat
       }
       controller.observe(name, drafts.length, accepted);
     }
-    controller.observeCost(drafts.length + 1, passMs, choice.source === "draft-model" ? drafts.length : 0, draftMs);
+    controller.observeCost(
+      drafts.length + 1,
+      passMs,
+      choice.source === "draft-model" ? drafts.length : 0,
+      draftMs,
+    );
 
     const committed = [...drafts.slice(0, accepted), next];
     // shadow-score cheap sources that were not used: would their proposal have matched?

@@ -27,21 +27,38 @@ export interface TargetEvaluator {
  * The llama.cpp sampler options for a distribution request. top-k 0 means "off" (a full-vocabulary
  * map: slower, exact). Temperature is clamped away from 0 only for the map request.
  */
-export function samplingOptions(sampling: SamplingParams): { temperature: number; topK: number; topP: number } {
-  return { temperature: Math.max(sampling.temperature, 1e-3), topK: Math.max(0, sampling.topK), topP: sampling.topP > 0 ? Math.min(1, sampling.topP) : 1 };
+export function samplingOptions(sampling: SamplingParams): {
+  temperature: number;
+  topK: number;
+  topP: number;
+} {
+  return {
+    temperature: Math.max(sampling.temperature, 1e-3),
+    topK: Math.max(0, sampling.topK),
+    topP: sampling.topP > 0 ? Math.min(1, sampling.topP) : 1,
+  };
 }
 
 /** Wraps a node-llama-cpp sequence as a TargetEvaluator for the given sampling parameters. */
-export function createTargetEvaluator(sequence: LlamaContextSequence, sampling: SamplingParams): TargetEvaluator {
+export function createTargetEvaluator(
+  sequence: LlamaContextSequence,
+  sampling: SamplingParams,
+): TargetEvaluator {
   const greedy = isGreedy(sampling);
-  const generateNext = greedy ? { token: true as const } : { probabilities: true as const, options: samplingOptions(sampling) };
+  const generateNext = greedy
+    ? { token: true as const }
+    : { probabilities: true as const, options: samplingOptions(sampling) };
   return {
     get length() {
       return sequence.nextTokenIndex;
     },
     async evaluate(tokens) {
       const out = await sequence.controlledEvaluate(tokens.map((t) => [t as Token, { generateNext }]));
-      return out.map((o) => (greedy ? { token: o?.next.token ?? undefined } : { dist: o?.next.probabilities as TokenDist | undefined }));
+      return out.map((o) =>
+        greedy
+          ? { token: o?.next.token ?? undefined }
+          : { dist: o?.next.probabilities as TokenDist | undefined },
+      );
     },
     async truncate(start) {
       const end = sequence.nextTokenIndex;

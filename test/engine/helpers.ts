@@ -33,7 +33,11 @@ export interface Collected {
 }
 
 /** Runs a completion to its done event. `onDelta` may abort. */
-export async function collect(engine: LlamaCppEngine, req: EngineRequest, opts: { signal?: AbortSignal; onDelta?: (e: EngineEvent) => void } = {}): Promise<Collected> {
+export async function collect(
+  engine: LlamaCppEngine,
+  req: EngineRequest,
+  opts: { signal?: AbortSignal; onDelta?: (e: EngineEvent) => void } = {},
+): Promise<Collected> {
   const deltas: string[] = [];
   for await (const ev of engine.complete(req, opts.signal ? { signal: opts.signal } : {})) {
     if (ev.type === "delta") {
@@ -57,8 +61,15 @@ function listFiles(dir: string, ext: string[], out: string[] = []): string[] {
  * `n` deterministic FIM tasks cut from this repo's own src/**\/*.ts and training/*.py: the cursor
  * sits at a line start; prefix/suffix are limited to `prefixChars`/`suffixChars`.
  */
-export function repoFimTasks(n: number, prefixChars = 600, suffixChars = 200): (FimInput & { name: string })[] {
-  const files = [...listFiles(join(ROOT, "src"), [".ts"]), ...listFiles(join(ROOT, "training"), [".py"])].filter((f) => statSync(f).size > 800);
+export function repoFimTasks(
+  n: number,
+  prefixChars = 600,
+  suffixChars = 200,
+): (FimInput & { name: string })[] {
+  const files = [
+    ...listFiles(join(ROOT, "src"), [".ts"]),
+    ...listFiles(join(ROOT, "training"), [".py"]),
+  ].filter((f) => statSync(f).size > 800);
   const tasks: (FimInput & { name: string })[] = [];
   for (let i = 0; tasks.length < n && i < files.length * 3; i++) {
     const file = files[(i * 7) % files.length]!;
@@ -67,7 +78,12 @@ export function repoFimTasks(n: number, prefixChars = 600, suffixChars = 200): (
     const line = Math.floor(lines.length * (0.3 + 0.4 * (((i * 37) % 10) / 10)));
     const cut = lines.slice(0, line).join("\n").length + 1;
     if (cut < 100 || cut >= text.length - 20) continue;
-    tasks.push({ name: `${relative(ROOT, file)}:${line + 1}`, prefix: text.slice(Math.max(0, cut - prefixChars), cut), suffix: text.slice(cut, cut + suffixChars), filepath: relative(ROOT, file) });
+    tasks.push({
+      name: `${relative(ROOT, file)}:${line + 1}`,
+      prefix: text.slice(Math.max(0, cut - prefixChars), cut),
+      suffix: text.slice(cut, cut + suffixChars),
+      filepath: relative(ROOT, file),
+    });
   }
   return tasks;
 }

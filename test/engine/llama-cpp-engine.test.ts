@@ -27,7 +27,9 @@ const fim = { prefix: task!.prefix, suffix: task!.suffix };
 
 describe("llama-cpp engine", () => {
   it("reports a bad model path as model_load_failed with the cause", async () => {
-    const err = await createLlamaCppEngine({ ...base, modelPath: "/nonexistent/model.gguf" }).catch((e: unknown) => e);
+    const err = await createLlamaCppEngine({ ...base, modelPath: "/nonexistent/model.gguf" }).catch(
+      (e: unknown) => e,
+    );
     expect(isGhostlineError(err, "model_load_failed")).toBe(true);
     expect(String((err as Error).message)).toContain("/nonexistent/model.gguf");
   });
@@ -54,17 +56,40 @@ describe("llama-cpp engine", () => {
 
   it("reuses the KV prefix when the prefix grows: only new tokens are evaluated", async () => {
     const before = engine.stats().tokensEvaluated;
-    const first = await collect(engine, makeRequest(fim, { tenant: "reuse", affinityKey: "reuse:a", stop: { maxTokens: 4, stop: [], mode: "none" } }));
+    const first = await collect(
+      engine,
+      makeRequest(fim, {
+        tenant: "reuse",
+        affinityKey: "reuse:a",
+        stop: { maxTokens: 4, stop: [], mode: "none" },
+      }),
+    );
     expect(first.usage.promptTokensReused).toBe(0);
     expect(first.usage.promptTokensEvaluated).toBe(first.usage.promptTokens);
     expect(engine.stats().tokensEvaluated - before).toBe(first.usage.promptTokens);
     const grown = { prefix: fim.prefix + "const typed = 1;\n", suffix: fim.suffix };
-    const second = await collect(engine, makeRequest(grown, { tenant: "reuse", affinityKey: "reuse:a", stop: { maxTokens: 4, stop: [], mode: "none" } }));
+    const second = await collect(
+      engine,
+      makeRequest(grown, {
+        tenant: "reuse",
+        affinityKey: "reuse:a",
+        stop: { maxTokens: 4, stop: [], mode: "none" },
+      }),
+    );
     expect(second.usage.promptTokensReused).toBeGreaterThan(first.usage.promptTokens - 4);
-    expect(second.usage.promptTokensEvaluated).toBe(second.usage.promptTokens - second.usage.promptTokensReused);
+    expect(second.usage.promptTokensEvaluated).toBe(
+      second.usage.promptTokens - second.usage.promptTokensReused,
+    );
     expect(second.usage.promptTokensEvaluated).toBeLessThan(20);
     // the cached tokens really are the prompt: same request again evaluates exactly one token
-    const third = await collect(engine, makeRequest(grown, { tenant: "reuse", affinityKey: "reuse:a", stop: { maxTokens: 4, stop: [], mode: "none" } }));
+    const third = await collect(
+      engine,
+      makeRequest(grown, {
+        tenant: "reuse",
+        affinityKey: "reuse:a",
+        stop: { maxTokens: 4, stop: [], mode: "none" },
+      }),
+    );
     expect(third.usage.promptTokensEvaluated).toBe(1);
     expect(third.text).toBe(second.text);
   });
@@ -74,7 +99,10 @@ describe("llama-cpp engine", () => {
     expect(full.text.length).toBeGreaterThan(4);
     const stopStr = full.text.slice(2, 4);
     const cut = full.text.indexOf(stopStr);
-    const stopped = await collect(engine, makeRequest(fim, { stop: { maxTokens: 24, stop: [stopStr], mode: "none" } }));
+    const stopped = await collect(
+      engine,
+      makeRequest(fim, { stop: { maxTokens: 24, stop: [stopStr], mode: "none" } }),
+    );
     expect(stopped.stopReason).toBe("stop_string");
     expect(stopped.text).toBe(full.text.slice(0, cut));
     const line = await collect(engine, makeRequest(fim, { stop: { maxTokens: 24, stop: [], mode: "line" } }));
@@ -87,7 +115,10 @@ describe("llama-cpp engine", () => {
 
   it("after the deadline, stops at the next line end with stopReason deadline", async () => {
     const full = await collect(engine, makeRequest(fim, { stop: { maxTokens: 40, stop: [], mode: "none" } }));
-    const late = await collect(engine, makeRequest(fim, { stop: { maxTokens: 40, stop: [], mode: "none" }, deadline: Date.now() - 1 }));
+    const late = await collect(
+      engine,
+      makeRequest(fim, { stop: { maxTokens: 40, stop: [], mode: "none" }, deadline: Date.now() - 1 }),
+    );
     const nl = full.text.indexOf("\n");
     if (nl >= 0) {
       expect(late.stopReason).toBe("deadline");
@@ -101,7 +132,9 @@ describe("llama-cpp engine", () => {
   it("cancels before start without evaluating anything", async () => {
     const ac = new AbortController();
     ac.abort();
-    const r = await collect(engine, makeRequest(fim, { tenant: "c0", affinityKey: "c0:a" }), { signal: ac.signal });
+    const r = await collect(engine, makeRequest(fim, { tenant: "c0", affinityKey: "c0:a" }), {
+      signal: ac.signal,
+    });
     expect(r.stopReason).toBe("cancelled");
     expect(r.usage.promptTokensEvaluated).toBe(0);
     expect(r.usage.completionTokens).toBe(0);
@@ -111,7 +144,9 @@ describe("llama-cpp engine", () => {
     const ac = new AbortController();
     chunkHook = () => ac.abort();
     try {
-      const r = await collect(engine, makeRequest(fim, { tenant: "c1", affinityKey: "c1:a" }), { signal: ac.signal });
+      const r = await collect(engine, makeRequest(fim, { tenant: "c1", affinityKey: "c1:a" }), {
+        signal: ac.signal,
+      });
       expect(r.stopReason).toBe("cancelled");
       expect(r.usage.promptTokensEvaluated).toBe(16);
       expect(r.usage.promptTokensEvaluated).toBeLessThan(r.usage.promptTokens);
@@ -123,7 +158,15 @@ describe("llama-cpp engine", () => {
 
   it("cancels mid-stream and ends with a done event", async () => {
     const ac = new AbortController();
-    const r = await collect(engine, makeRequest(fim, { tenant: "c2", affinityKey: "c2:a", stop: { maxTokens: 40, stop: [], mode: "none" } }), { signal: ac.signal, onDelta: () => ac.abort() });
+    const r = await collect(
+      engine,
+      makeRequest(fim, {
+        tenant: "c2",
+        affinityKey: "c2:a",
+        stop: { maxTokens: 40, stop: [], mode: "none" },
+      }),
+      { signal: ac.signal, onDelta: () => ac.abort() },
+    );
     expect(r.stopReason).toBe("cancelled");
     expect(r.deltas.length).toBe(1);
     expect(r.usage.completionTokens).toBeLessThan(40);
@@ -144,8 +187,15 @@ describe("llama-cpp engine", () => {
   });
 
   it("serves concurrent requests on different sequences with the same results as serial ones", async () => {
-    const r1 = makeRequest(fim, { tenant: "cc", affinityKey: "cc:1", stop: { maxTokens: 8, stop: [], mode: "none" } });
-    const r2 = makeRequest({ prefix: fim.prefix.slice(50), suffix: "" }, { tenant: "cc", affinityKey: "cc:2", stop: { maxTokens: 8, stop: [], mode: "none" } });
+    const r1 = makeRequest(fim, {
+      tenant: "cc",
+      affinityKey: "cc:1",
+      stop: { maxTokens: 8, stop: [], mode: "none" },
+    });
+    const r2 = makeRequest(
+      { prefix: fim.prefix.slice(50), suffix: "" },
+      { tenant: "cc", affinityKey: "cc:2", stop: { maxTokens: 8, stop: [], mode: "none" } },
+    );
     const [a, b] = await Promise.all([collect(engine, r1), collect(engine, r2)]);
     expect((await collect(engine, r1)).text).toBe(a.text);
     expect((await collect(engine, r2)).text).toBe(b.text);

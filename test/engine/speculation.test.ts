@@ -33,7 +33,10 @@ const SOURCES: { name: string; sources: DraftSourceName[] }[] = [
 
 /** A client draft that agrees with the plain output for a while, then diverges. */
 const totals = new Map<string, { proposed: number; accepted: number }>();
-const corrupt = (text: string) => (text.length > 6 ? text.slice(0, Math.floor(text.length / 2)) + "#@!" + text.slice(Math.floor(text.length / 2)) : text + "x");
+const corrupt = (text: string) =>
+  text.length > 6
+    ? text.slice(0, Math.floor(text.length / 2)) + "#@!" + text.slice(Math.floor(text.length / 2))
+    : text + "x";
 
 describe("speculative decoding (greedy identity)", () => {
   it("has at least 20 distinct repo prompts", () => {
@@ -43,19 +46,32 @@ describe("speculative decoding (greedy identity)", () => {
   for (const [ti, task] of tasks.entries()) {
     it(`task ${ti} ${task.name}: every source yields the plain greedy output and the same KV state`, async () => {
       const fim = { prefix: task.prefix, suffix: task.suffix };
-      const req = (over: Partial<EngineRequest>) => makeRequest(fim, { tenant: "spec", affinityKey: "spec:doc", stop: { maxTokens: MAX, stop: [], mode: "none" }, ...over });
+      const req = (over: Partial<EngineRequest>) =>
+        makeRequest(fim, {
+          tenant: "spec",
+          affinityKey: "spec:doc",
+          stop: { maxTokens: MAX, stop: [], mode: "none" },
+          ...over,
+        });
       const plain = await collect(engine, req({}));
       const plainKv = engine.sequenceTokens(0);
       for (const { name, sources } of SOURCES) {
         for (const k of [3, undefined]) {
-          const spec = await collect(engine, req({ speculative: { enabled: true, sources, ...(k ? { k } : {}), maxK: 6 }, clientDraft: corrupt(plain.text) }));
+          const spec = await collect(
+            engine,
+            req({
+              speculative: { enabled: true, sources, ...(k ? { k } : {}), maxK: 6 },
+              clientDraft: corrupt(plain.text),
+            }),
+          );
           expect(spec.text, `${name} k=${k}`).toBe(plain.text);
           expect(spec.usage.completionTokens, `${name} k=${k}`).toBe(plain.usage.completionTokens);
           expect(spec.stopReason).toBe(plain.stopReason);
           expect(engine.sequenceTokens(0), `${name} k=${k} KV`).toEqual(plainKv);
           const s = spec.usage.speculative!;
           expect(s.targetPasses).toBeLessThanOrEqual(spec.usage.completionTokens);
-          if (k && name !== "ngram") expect(s.proposed[sources[0]!] ?? 0, `${name} proposed`).toBeGreaterThan(0);
+          if (k && name !== "ngram")
+            expect(s.proposed[sources[0]!] ?? 0, `${name} proposed`).toBeGreaterThan(0);
           const proposed = Object.values(s.proposed).reduce((a, b) => a + (b ?? 0), 0);
           const accepted = Object.values(s.accepted).reduce((a, b) => a + (b ?? 0), 0);
           const t = totals.get(name) ?? { proposed: 0, accepted: 0 };
@@ -70,13 +86,24 @@ describe("speculative decoding (greedy identity)", () => {
     const c = totals.get("client")!;
     expect(c.accepted).toBeGreaterThan(0);
     expect(c.accepted).toBeLessThan(c.proposed);
-    for (const name of ["draft-model", "ngram", "all"]) expect(totals.get(name)!.proposed, name).toBeGreaterThan(0);
+    for (const name of ["draft-model", "ngram", "all"])
+      expect(totals.get(name)!.proposed, name).toBeGreaterThan(0);
   });
 
   it("replaying the target's own output as client draft accepts (nearly) everything", async () => {
     const fim = { prefix: tasks[0]!.prefix, suffix: tasks[0]!.suffix };
-    const plain = await collect(engine, makeRequest(fim, { stop: { maxTokens: MAX, stop: [], mode: "none" } }));
-    const spec = await collect(engine, makeRequest(fim, { stop: { maxTokens: MAX, stop: [], mode: "none" }, speculative: { enabled: true, sources: ["client"], k: 8 }, clientDraft: plain.text }));
+    const plain = await collect(
+      engine,
+      makeRequest(fim, { stop: { maxTokens: MAX, stop: [], mode: "none" } }),
+    );
+    const spec = await collect(
+      engine,
+      makeRequest(fim, {
+        stop: { maxTokens: MAX, stop: [], mode: "none" },
+        speculative: { enabled: true, sources: ["client"], k: 8 },
+        clientDraft: plain.text,
+      }),
+    );
     expect(spec.text).toBe(plain.text);
     const s = spec.usage.speculative!;
     expect(s.targetPasses).toBeLessThan(plain.usage.completionTokens);
@@ -87,10 +114,21 @@ describe("speculative decoding (greedy identity)", () => {
 describe("speculative decoding (sampling and cancellation)", () => {
   it("sampled first tokens with a client draft follow the same distribution as plain sampling (chi-square)", async () => {
     const fim = { prefix: tasks[1]!.prefix, suffix: tasks[1]!.suffix };
-    const greedy = await collect(engine, makeRequest(fim, { stop: { maxTokens: 4, stop: [], mode: "none" } }));
+    const greedy = await collect(
+      engine,
+      makeRequest(fim, { stop: { maxTokens: 4, stop: [], mode: "none" } }),
+    );
     const N = 150;
     const firstOf = async (seed: number, spec: boolean) => {
-      const r = await collect(engine, makeRequest(fim, { sampling: { temperature: 1, topK: 3, topP: 1, seed }, stop: { maxTokens: 1, stop: [], mode: "none" }, speculative: spec ? { enabled: true, sources: ["client"], k: 2 } : { enabled: false }, clientDraft: greedy.text }));
+      const r = await collect(
+        engine,
+        makeRequest(fim, {
+          sampling: { temperature: 1, topK: 3, topP: 1, seed },
+          stop: { maxTokens: 1, stop: [], mode: "none" },
+          speculative: spec ? { enabled: true, sources: ["client"], k: 2 } : { enabled: false },
+          clientDraft: greedy.text,
+        }),
+      );
       return r.text;
     };
     const plainCounts = new Map<string, number>();
@@ -116,7 +154,14 @@ describe("speculative decoding (sampling and cancellation)", () => {
   it("sampling is reproducible with a seed, and runs with a stochastic draft model (q from the draft)", async () => {
     const fim = { prefix: tasks[3]!.prefix, suffix: tasks[3]!.suffix };
     const sampled = (spec: EngineRequest["speculative"]) =>
-      collect(engine, makeRequest(fim, { sampling: { temperature: 0.9, topK: 20, topP: 0.95, seed: 42 }, stop: { maxTokens: 12, stop: [], mode: "none" }, speculative: spec }));
+      collect(
+        engine,
+        makeRequest(fim, {
+          sampling: { temperature: 0.9, topK: 20, topP: 0.95, seed: 42 },
+          stop: { maxTokens: 12, stop: [], mode: "none" },
+          speculative: spec,
+        }),
+      );
     const a = await sampled({ enabled: false });
     const b = await sampled({ enabled: false });
     expect(b.text).toBe(a.text);
@@ -130,7 +175,14 @@ describe("speculative decoding (sampling and cancellation)", () => {
   it("cancels mid-speculation with a done event and leaves the engine usable", async () => {
     const fim = { prefix: tasks[2]!.prefix, suffix: tasks[2]!.suffix };
     const ac = new AbortController();
-    const r = await collect(engine, makeRequest(fim, { stop: { maxTokens: 40, stop: [], mode: "none" }, speculative: { enabled: true, sources: ["draft-model", "ngram"], k: 4 } }), { signal: ac.signal, onDelta: () => ac.abort() });
+    const r = await collect(
+      engine,
+      makeRequest(fim, {
+        stop: { maxTokens: 40, stop: [], mode: "none" },
+        speculative: { enabled: true, sources: ["draft-model", "ngram"], k: 4 },
+      }),
+      { signal: ac.signal, onDelta: () => ac.abort() },
+    );
     expect(r.stopReason).toBe("cancelled");
     expect(r.deltas.length).toBe(1);
     const after = await collect(engine, makeRequest(fim, { stop: { maxTokens: 4, stop: [], mode: "none" } }));

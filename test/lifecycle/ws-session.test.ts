@@ -24,7 +24,7 @@ async function setup(opts: { tokenDelayMs?: number; feedback?: FeedbackService }
   const inbox: ServerMessage[] = [];
   const waiters: (() => void)[] = [];
   ws.on("message", (d) => {
-    inbox.push(JSON.parse(String(d)) as ServerMessage);
+    inbox.push(JSON.parse((d as Buffer).toString("utf8")) as ServerMessage);
     waiters.splice(0).forEach((w) => w());
   });
   await new Promise<void>((r) => ws.once("open", () => r()));

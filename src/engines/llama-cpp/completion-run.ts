@@ -62,7 +62,8 @@ export async function* runCompletion(input: CompletionRunInput): AsyncGenerator<
   const t0 = performance.now();
   let reuse = Math.min(target.compareContextTokens(tokens as Token[]).firstDifferentIndex, tokens.length - 1);
   reuse = Math.max(0, reuse);
-  if (reuse < target.nextTokenIndex) await target.eraseContextTokenRanges([{ start: reuse, end: target.nextTokenIndex }]);
+  if (reuse < target.nextTokenIndex)
+    await target.eraseContextTokenRanges([{ start: reuse, end: target.nextTokenIndex }]);
   usage.promptTokensReused = reuse;
   input.counters.reused += reuse;
   for (let i = reuse; i < tokens.length - 1; i += input.prefillChunk) {
@@ -90,16 +91,33 @@ export async function* runCompletion(input: CompletionRunInput): AsyncGenerator<
   if (spec.enabled) {
     const names = spec.sources ?? ["client", "ngram", "draft-model"];
     for (const name of names) {
-      if (name === "client" && request.clientDraft) sources.push(createClientSource(request.clientDraft, tokens.length, { tokenize: input.tokenize, detokenize: (t) => input.detokenize([...t]) }));
+      if (name === "client" && request.clientDraft)
+        sources.push(
+          createClientSource(request.clientDraft, tokens.length, {
+            tokenize: input.tokenize,
+            detokenize: (t) => input.detokenize([...t]),
+          }),
+        );
       if (name === "ngram") sources.push(createNgramSource());
       if (name === "draft-model" && input.draft)
-        sources.push(createDraftModelSource({ sequence: input.draft, sampling: request.sampling, rng, chunk: input.prefillChunk, contextSize: input.draftContextSize }));
+        sources.push(
+          createDraftModelSource({
+            sequence: input.draft,
+            sampling: request.sampling,
+            rng,
+            chunk: input.prefillChunk,
+            contextSize: input.draftContextSize,
+          }),
+        );
     }
   }
   const maxK = Math.max(1, Math.min(spec.maxK ?? input.maxK, input.maxK));
   const stats = emptySpeculativeStats();
   const stopIds = new Set(prompt.stopTokenIds);
-  const matcher = createStopMatcher({ ...request.stop, stop: [...request.stop.stop, ...prompt.stopStrings] }, { prefix: request.fim.prefix, suffix: request.fim.suffix });
+  const matcher = createStopMatcher(
+    { ...request.stop, stop: [...request.stop.stop, ...prompt.stopStrings] },
+    { prefix: request.fim.prefix, suffix: request.fim.suffix },
+  );
   const detok = createIncrementalDetokenizer(input.detokenize);
   const decodeStart = performance.now();
   let consumed = 0;
@@ -136,7 +154,8 @@ export async function* runCompletion(input: CompletionRunInput): AsyncGenerator<
       pendingDelta += r.emit;
       if (r.stop) return r.stop;
     }
-    if (!afterDeadline && request.deadline !== undefined && Date.now() > request.deadline) afterDeadline = true;
+    if (!afterDeadline && request.deadline !== undefined && Date.now() > request.deadline)
+      afterDeadline = true;
     if (afterDeadline) {
       const nl = (text + pendingDelta).indexOf("\n", text.length);
       if (nl >= 0) {
@@ -155,7 +174,8 @@ export async function* runCompletion(input: CompletionRunInput): AsyncGenerator<
         stopReason = step.value;
         break;
       }
-      if (usage.timings.firstTokenMs === 0) usage.timings.firstTokenMs = performance.now() - startedAt + input.queueMs;
+      if (usage.timings.firstTokenMs === 0)
+        usage.timings.firstTokenMs = performance.now() - startedAt + input.queueMs;
       for (const token of step.value) {
         stopReason = feed(token);
         if (stopReason) break;
@@ -181,7 +201,13 @@ export async function* runCompletion(input: CompletionRunInput): AsyncGenerator<
     input.counters.evaluated += 1;
   }
   const reason: StopReason = stopReason ?? "cancelled";
-  if (reason !== "cancelled" && reason !== "stop_string" && reason !== "end_of_line" && reason !== "end_of_block" && reason !== "deadline") {
+  if (
+    reason !== "cancelled" &&
+    reason !== "stop_string" &&
+    reason !== "end_of_line" &&
+    reason !== "end_of_block" &&
+    reason !== "deadline"
+  ) {
     const tail = matcher.push(detok.flush()).emit + matcher.flush();
     if (tail) {
       text += tail;
@@ -190,7 +216,8 @@ export async function* runCompletion(input: CompletionRunInput): AsyncGenerator<
   }
   // KV state = prompt + committed tokens except the last: exactly what plain decoding leaves.
   const keep = tokens.length + Math.max(0, consumed - 1);
-  if (target.nextTokenIndex > keep) await target.eraseContextTokenRanges([{ start: keep, end: target.nextTokenIndex }]);
+  if (target.nextTokenIndex > keep)
+    await target.eraseContextTokenRanges([{ start: keep, end: target.nextTokenIndex }]);
   usage.timings.decodeMs = performance.now() - decodeStart;
   yield finish(reason, spec.enabled ? stats : undefined);
 }

@@ -59,30 +59,58 @@ export interface LlamaCppEngine extends Engine {
 
 /** Loads the model(s) and creates the contexts. Throws GhostlineError("model_load_failed"). */
 export async function createLlamaCppEngine(opts: LlamaCppEngineOptions): Promise<LlamaCppEngine> {
-  for (const [k, v] of [["threads", opts.threads], ["draftThreads", opts.draftThreads], ["sequences", opts.sequences], ["prefillChunk", opts.prefillChunk]] as const)
-    if (!Number.isInteger(v) || v < 1) throw new GhostlineError("config_invalid", `engine option ${k} must be a positive integer`);
+  for (const [k, v] of [
+    ["threads", opts.threads],
+    ["draftThreads", opts.draftThreads],
+    ["sequences", opts.sequences],
+    ["prefillChunk", opts.prefillChunk],
+  ] as const)
+    if (!Number.isInteger(v) || v < 1)
+      throw new GhostlineError("config_invalid", `engine option ${k} must be a positive integer`);
   const runtime = await loadLlama(opts.gpu, opts.logger);
-  const progress = (share: number, base: number, label: string) => (p: number) => opts.onProgress?.(base + p * share, label);
+  const progress = (share: number, base: number, label: string) => (p: number) =>
+    opts.onProgress?.(base + p * share, label);
   const hasDraft = opts.draftPath !== undefined;
   const model = await loadModel(runtime, opts.modelPath, progress(hasDraft ? 0.7 : 1, 0, "target"));
   let draftModel: LlamaModel | undefined;
   try {
     if (opts.draftPath) draftModel = await loadModel(runtime, opts.draftPath, progress(0.3, 0.7, "draft"));
-    const contextSize = Math.min(opts.contextSize ?? Math.min(model.trainContextSize, 4096), model.trainContextSize);
+    const contextSize = Math.min(
+      opts.contextSize ?? Math.min(model.trainContextSize, 4096),
+      model.trainContextSize,
+    );
     // Flash attention defaults to "auto" (on); on CPU it made multi-token verify passes 4-8x slower here.
     const flashAttention = opts.gpu;
-    const context = await model.createContext({ contextSize, sequences: opts.sequences, threads: opts.threads, batchSize: Math.max(opts.prefillChunk, 64), flashAttention });
+    const context = await model.createContext({
+      contextSize,
+      sequences: opts.sequences,
+      threads: opts.threads,
+      batchSize: Math.max(opts.prefillChunk, 64),
+      flashAttention,
+    });
     let draftContext: LlamaContext | undefined;
     if (draftModel) {
       const dsize = Math.min(contextSize, draftModel.trainContextSize);
-      draftContext = await draftModel.createContext({ contextSize: dsize, sequences: opts.sequences, threads: opts.draftThreads, batchSize: Math.max(opts.prefillChunk, 64), flashAttention });
+      draftContext = await draftModel.createContext({
+        contextSize: dsize,
+        sequences: opts.sequences,
+        threads: opts.draftThreads,
+        batchSize: Math.max(opts.prefillChunk, 64),
+        flashAttention,
+      });
     }
     opts.onProgress?.(1, "ready");
     return new LlamaCppEngineImpl(opts, runtime, model, context, contextSize, draftModel, draftContext);
   } catch (e) {
     await draftModel?.dispose().catch(() => {});
     await model.dispose().catch(() => {});
-    throw e instanceof GhostlineError ? e : new GhostlineError("model_load_failed", `Could not create the context: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw e instanceof GhostlineError
+      ? e
+      : new GhostlineError(
+          "model_load_failed",
+          `Could not create the context: ${e instanceof Error ? e.message : String(e)}`,
+          { cause: e },
+        );
   }
 }
 
@@ -107,16 +135,25 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
     private readonly draftModel: LlamaModel | undefined,
     private readonly draftContext: LlamaContext | undefined,
   ) {
-    const meta = model.fileInfo.metadata as { general?: { name?: string; architecture?: string; version?: string } };
-    this.family = detectFamily({ name: meta.general?.name, architecture: meta.general?.architecture, hasToken: (t) => this.tokenId(t) !== undefined });
+    const meta = model.fileInfo.metadata as {
+      general?: { name?: string; architecture?: string; version?: string };
+    };
+    this.family = detectFamily({
+      name: meta.general?.name,
+      architecture: meta.general?.architecture,
+      hasToken: (t) => this.tokenId(t) !== undefined,
+    });
     this.sequences = Array.from({ length: opts.sequences }, () => context.getSequence());
-    this.draftSequences = draftContext ? Array.from({ length: opts.sequences }, () => draftContext.getSequence()) : undefined;
+    this.draftSequences = draftContext
+      ? Array.from({ length: opts.sequences }, () => draftContext.getSequence())
+      : undefined;
     this.pool = new SequencePool(opts.sequences);
     this.info = {
       id: "llama-cpp",
       kind: "llama-cpp",
       model: basename(opts.modelPath),
-      modelVersion: meta.general?.version ?? `${meta.general?.name ?? basename(opts.modelPath)}@${model.size}`,
+      modelVersion:
+        meta.general?.version ?? `${meta.general?.name ?? basename(opts.modelPath)}@${model.size}`,
       family: String(this.family),
       contextSize,
       ...(opts.draftPath ? { draftModel: basename(opts.draftPath) } : {}),
@@ -126,7 +163,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
 
   /** Tokenizes user text (special tokens are NOT parsed: a literal "<fim_prefix>" stays text). */
   tokenize(text: string): number[] {
-    return this.model.tokenize(text, false) as number[];
+    return this.model.tokenize(text, false);
   }
 
   detokenize(tokens: readonly number[]): string {
@@ -141,7 +178,14 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
 
   stats(): LlamaCppEngineStats {
     const p = this.pool.stats();
-    return { sequencesBusy: p.busy, sequencesFree: p.free, queued: p.queued, tokensEvaluated: this.counters.evaluated, tokensReused: this.counters.reused, requests: this.counters.requests };
+    return {
+      sequencesBusy: p.busy,
+      sequencesFree: p.free,
+      queued: p.queued,
+      tokensEvaluated: this.counters.evaluated,
+      tokensReused: this.counters.reused,
+      requests: this.counters.requests,
+    };
   }
 
   sequenceTokens(index: number): number[] {
@@ -151,7 +195,8 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
   }
 
   async health(): Promise<{ ok: true; details?: Record<string, unknown> }> {
-    if (this.closed || this.model.disposed) throw new GhostlineError("upstream_unavailable", "The llama.cpp engine is closed");
+    if (this.closed || this.model.disposed)
+      throw new GhostlineError("upstream_unavailable", "The llama.cpp engine is closed");
     return { ok: true, details: { ...this.stats(), model: this.info.model, contextSize: this.contextSize } };
   }
 
@@ -159,7 +204,10 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
     return { [Symbol.asyncIterator]: () => this.run(request, options.signal) };
   }
 
-  private async *run(request: EngineRequest, outerSignal: AbortSignal | undefined): AsyncGenerator<EngineEvent, void, void> {
+  private async *run(
+    request: EngineRequest,
+    outerSignal: AbortSignal | undefined,
+  ): AsyncGenerator<EngineEvent, void, void> {
     const startedAt = performance.now();
     const { controller, dispose } = linkedAbort(outerSignal, this.closing.signal);
     const signal = controller.signal;
@@ -170,33 +218,70 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
     this.inFlight.add(tracker);
     try {
       if (this.closed) throw new GhostlineError("upstream_unavailable", "The llama.cpp engine is closed");
-      const maxK = Math.max(this.opts.speculative.maxK, request.speculative.maxK ?? 0, request.speculative.k ?? 0);
+      const maxK = Math.max(
+        this.opts.speculative.maxK,
+        request.speculative.maxK ?? 0,
+        request.speculative.k ?? 0,
+      );
       const room = request.stop.maxTokens + (request.speculative.enabled ? maxK : 0) + 1;
       const maxPromptTokens = this.contextSize - room;
-      if (maxPromptTokens < 8) throw new GhostlineError("context_overflow", `maxTokens ${request.stop.maxTokens} leaves no room for a prompt in a ${this.contextSize}-token context`);
+      if (maxPromptTokens < 8)
+        throw new GhostlineError(
+          "context_overflow",
+          `maxTokens ${request.stop.maxTokens} leaves no room for a prompt in a ${this.contextSize}-token context`,
+        );
       const bos = this.model.tokens.bos ?? undefined;
-      const prompt = buildTokenPrompt(this.family, request.fim, { ...this.opts.budgets, maxPromptTokens }, {
-        tokenize: (t) => this.tokenize(t),
-        tokenId: (t) => this.tokenId(t),
-        ...(bos !== undefined && this.model.tokens.shouldPrependBosToken ? { bos } : {}),
-        ...(this.model.tokens.eos !== null ? { eos: this.model.tokens.eos } : {}),
-      });
+      const prompt = buildTokenPrompt(
+        this.family,
+        request.fim,
+        { ...this.opts.budgets, maxPromptTokens },
+        {
+          tokenize: (t) => this.tokenize(t),
+          tokenId: (t) => this.tokenId(t),
+          ...(bos !== undefined && this.model.tokens.shouldPrependBosToken ? { bos } : {}),
+          ...(this.model.tokens.eos !== null ? { eos: this.model.tokens.eos } : {}),
+        },
+      );
       const empty = (stopReason: "cancelled") =>
-        ({ type: "done", stopReason, text: "", usage: { promptTokens: prompt.tokens.length, promptTokensReused: 0, promptTokensEvaluated: 0, completionTokens: 0, timings: { queueMs: performance.now() - startedAt, prefillMs: 0, firstTokenMs: 0, decodeMs: 0, totalMs: performance.now() - startedAt }, truncated: prompt.truncated } }) as const;
+        ({
+          type: "done",
+          stopReason,
+          text: "",
+          usage: {
+            promptTokens: prompt.tokens.length,
+            promptTokensReused: 0,
+            promptTokensEvaluated: 0,
+            completionTokens: 0,
+            timings: {
+              queueMs: performance.now() - startedAt,
+              prefillMs: 0,
+              firstTokenMs: 0,
+              decodeMs: 0,
+              totalMs: performance.now() - startedAt,
+            },
+            truncated: prompt.truncated,
+          },
+        }) as const;
       if (signal.aborted) {
         yield empty("cancelled");
         return;
       }
       const lease = await this.pool.acquire(
-        { tenant: request.tenant, affinityKey: request.affinityKey, ...(request.priority !== undefined ? { priority: request.priority } : {}), sharedPrefix: (i) => this.sequences[i]!.compareContextTokens(prompt.tokens as Token[]).firstDifferentIndex },
+        {
+          tenant: request.tenant,
+          affinityKey: request.affinityKey,
+          ...(request.priority !== undefined ? { priority: request.priority } : {}),
+          sharedPrefix: (i) =>
+            this.sequences[i]!.compareContextTokens(prompt.tokens as Token[]).firstDifferentIndex,
+        },
         { signal },
       );
       if (!lease) {
         yield empty("cancelled");
         return;
       }
-      release = lease.release;
-      invalidate = lease.invalidate;
+      release = () => lease.release();
+      invalidate = () => lease.invalidate();
       this.counters.requests++;
       const target = this.sequences[lease.index]!;
       const draft = this.draftSequences?.[lease.index];
@@ -208,7 +293,12 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
       const d = this.opts.speculative;
       const r = request.speculative;
       const k = r.k ?? d.k;
-      const spec = { enabled: r.enabled, sources: r.sources ?? d.sources, maxK: r.maxK ?? d.maxK, ...(k !== undefined ? { k } : {}) };
+      const spec = {
+        enabled: r.enabled,
+        sources: r.sources ?? d.sources,
+        maxK: r.maxK ?? d.maxK,
+        ...(k !== undefined ? { k } : {}),
+      };
       yield* runCompletion({
         request: { ...request, speculative: spec },
         prompt,
@@ -245,7 +335,10 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
     this.closing.abort();
     this.pool.close();
     // streams a consumer stopped reading never settle: wait for the others, at most 2 s
-    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise((r) => setTimeout(r, 2000).unref()),
+    ]);
     await this.draftContext?.dispose();
     await this.context.dispose();
     await this.draftModel?.dispose();

@@ -35,13 +35,18 @@ export async function loadLlama(gpu: boolean, logger?: EngineLogger): Promise<Ll
         if (!line) return;
         recentLog.push(line);
         if (recentLog.length > 20) recentLog.shift();
-        if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) logger?.error(line, { source: "llama.cpp" });
+        if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal)
+          logger?.error(line, { source: "llama.cpp" });
         else if (level === LlamaLogLevel.warn) logger?.warn(line, { source: "llama.cpp" });
       },
     });
     return { llama, recentLog };
   } catch (e) {
-    throw new GhostlineError("model_load_failed", `llama.cpp could not start: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new GhostlineError(
+      "model_load_failed",
+      `llama.cpp could not start: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
   }
 }
 
@@ -56,26 +61,48 @@ export function checkGgufHeader(modelPath: string): void {
     fd = openSync(modelPath, "r");
     if (readSync(fd, header, 0, 8, 0) < 8) throw new Error("the file is shorter than a GGUF header");
   } catch (e) {
-    throw new GhostlineError("model_load_failed", `Could not read ${modelPath}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, details: { modelPath } });
+    throw new GhostlineError(
+      "model_load_failed",
+      `Could not read ${modelPath}: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e, details: { modelPath } },
+    );
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
   const magic = header.toString("latin1", 0, 4);
   const version = header.readUInt32LE(4);
-  if (magic !== "GGUF") throw new GhostlineError("model_load_failed", `${modelPath} is not a GGUF file (magic ${JSON.stringify(magic)})`, { details: { modelPath } });
-  if (version < 1 || version > 3) throw new GhostlineError("model_load_failed", `${modelPath}: unsupported GGUF version ${version}`, { details: { modelPath } });
+  if (magic !== "GGUF")
+    throw new GhostlineError(
+      "model_load_failed",
+      `${modelPath} is not a GGUF file (magic ${JSON.stringify(magic)})`,
+      { details: { modelPath } },
+    );
+  if (version < 1 || version > 3)
+    throw new GhostlineError("model_load_failed", `${modelPath}: unsupported GGUF version ${version}`, {
+      details: { modelPath },
+    });
 }
 
 /** Loads a GGUF model; on failure the error message includes llama.cpp's own log lines. */
-export async function loadModel(runtime: LlamaRuntime, modelPath: string, onProgress?: (loaded: number) => void): Promise<LlamaModel> {
+export async function loadModel(
+  runtime: LlamaRuntime,
+  modelPath: string,
+  onProgress?: (loaded: number) => void,
+): Promise<LlamaModel> {
   checkGgufHeader(modelPath);
   runtime.recentLog.length = 0;
   try {
-    return await runtime.llama.loadModel({ modelPath, ...(onProgress ? { onLoadProgress: onProgress } : {}) });
+    return await runtime.llama.loadModel({
+      modelPath,
+      ...(onProgress ? { onLoadProgress: onProgress } : {}),
+    });
   } catch (e) {
     const causeLines = [...runtime.recentLog];
     const message = e instanceof Error ? e.message : String(e);
     const detail = causeLines.length > 0 ? `${message}: ${causeLines.slice(-3).join(" | ")}` : message;
-    throw new GhostlineError("model_load_failed", `Could not load ${modelPath}: ${detail}`, { cause: e, details: { modelPath, log: causeLines } });
+    throw new GhostlineError("model_load_failed", `Could not load ${modelPath}: ${detail}`, {
+      cause: e,
+      details: { modelPath, log: causeLines },
+    });
   }
 }

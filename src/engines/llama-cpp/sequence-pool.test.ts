@@ -22,7 +22,11 @@ describe("SequencePool", () => {
 
   it("otherwise picks the same-tenant slot with the longest shared prefix", async () => {
     const pool = new SequencePool(3);
-    const leases = [(await pool.acquire(req("t", "a")))!, (await pool.acquire(req("t", "b")))!, (await pool.acquire(req("t", "c")))!];
+    const leases = [
+      (await pool.acquire(req("t", "a")))!,
+      (await pool.acquire(req("t", "b")))!,
+      (await pool.acquire(req("t", "c")))!,
+    ];
     leases.forEach((l) => l.release());
     const l = (await pool.acquire(req("t", "new", [3, 50, 10])))!;
     expect(l.index).toBe(1);

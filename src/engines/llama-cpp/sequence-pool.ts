@@ -49,8 +49,14 @@ export class SequencePool {
   private closed = false;
 
   constructor(size: number) {
-    if (!Number.isInteger(size) || size < 1) throw new RangeError(`pool size must be a positive integer, got ${size}`);
-    this.slots = Array.from({ length: size }, () => ({ busy: false, tenant: undefined, affinityKey: undefined, lastUsed: 0 }));
+    if (!Number.isInteger(size) || size < 1)
+      throw new RangeError(`pool size must be a positive integer, got ${size}`);
+    this.slots = Array.from({ length: size }, () => ({
+      busy: false,
+      tenant: undefined,
+      affinityKey: undefined,
+      lastUsed: 0,
+    }));
   }
 
   /** Slots busy/free and requests waiting. */

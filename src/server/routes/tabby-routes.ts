@@ -84,6 +84,13 @@ export async function handleTabbyCompletion(ctx: EdgeContext, req: FastifyReques
   }
 }
 
+/**
+ * Tabby server version Ghostline's API corresponds to. tabby-agent 1.5 semver-coerces
+ * `version.git_describe` and skips `GET /v1beta/server_setting` (so never learns that client-side
+ * telemetry is disabled) when it is below 0.9.0; "ghostline-0.1.0" alone coerces to 0.1.0.
+ */
+export const TABBY_API_VERSION = "0.11.0";
+
 function healthBody(ctx: EdgeContext) {
   const info = ctx.services.engine.info;
   const cpu = cpus();
@@ -95,7 +102,12 @@ function healthBody(ctx: EdgeContext) {
     cpu_info: cpu[0]?.model ?? "unknown",
     cpu_count: cpu.length,
     cuda_devices: [],
-    version: { build_date: "", build_timestamp: "", git_sha: "", git_describe: `ghostline-${process.env.npm_package_version ?? "0.1.0"}` },
+    version: {
+      build_date: "",
+      build_timestamp: "",
+      git_sha: "",
+      git_describe: `v${TABBY_API_VERSION}-ghostline-${process.env.npm_package_version ?? "0.1.0"}`,
+    },
     webserver: false,
   };
 }

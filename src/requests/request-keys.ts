@@ -17,6 +17,21 @@ export function docKeyOf(req: Pick<CompletionRequest, "tenant" | "documentKey">)
 }
 
 /**
+ * The engine affinity key: tenant + documentKey; without a document identity (plain HTTP clients)
+ * a hash of the file's start (filepath + first 512 prefix characters), so that different files keep
+ * different KV sequences instead of evicting each other. Used for affinity only, never for latest-wins.
+ */
+export function affinityKeyOf(req: Pick<CompletionRequest, "tenant" | "documentKey" | "fim">): string {
+  if (req.documentKey) return `${req.tenant}\u0000${req.documentKey}`;
+  const h = createHash("sha1")
+    .update(req.fim.filepath ?? "")
+    .update("\u0000")
+    .update(req.fim.prefix.slice(0, 512))
+    .digest("base64url");
+  return `${req.tenant}\u0000#${h}`;
+}
+
+/**
  * A key of everything besides prefix/suffix that shapes the generated text: sampling, stop rules,
  * model, language, filepath and extra context. Speculation and client drafts are excluded: they
  * change speed, not output.

@@ -25,7 +25,7 @@ import { Generation, emptyUsage, type GenerationSubscriber } from "./generation.
 import { CompletionCache } from "./completion-cache.js";
 import { Admission, type AdmissionTicket } from "../scheduler/admission.js";
 import { createLifecycleMetrics, type LifecycleMetrics } from "./lifecycle-metrics.js";
-import { completionId as newCompletionId, docKeyOf, isCacheable, paramsKeyOf, typedThrough } from "./request-keys.js";
+import { affinityKeyOf, completionId as newCompletionId, docKeyOf, isCacheable, paramsKeyOf, typedThrough } from "./request-keys.js";
 import { LruMap } from "./lru-map.js";
 
 /** Longest wait for a superseded generation of the same document to leave the engine (ms). */
@@ -140,7 +140,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     const spec = { ...config.speculative, ...(req.speculative ?? {}) };
     const engineRequest: EngineRequest = {
       tenant: req.tenant,
-      affinityKey: `${req.tenant}\u0000${req.documentKey ?? ""}`,
+      affinityKey: affinityKeyOf(req),
       fim: req.fim,
       sampling: req.sampling,
       stop: req.stop,

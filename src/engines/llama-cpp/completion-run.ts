@@ -28,7 +28,7 @@ export interface CompletionRunInput {
   maxK: number;
   isEog: (token: number) => boolean;
   tokenize: (text: string) => number[];
-  detokenize: (tokens: number[]) => string;
+  detokenize: (tokens: number[], lastTokens?: number[]) => string;
   signal?: AbortSignal;
   queueMs: number;
   startedAt: number;

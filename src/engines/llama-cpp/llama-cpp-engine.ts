@@ -51,7 +51,8 @@ export interface LlamaCppEngineStats {
 /** The llama.cpp engine plus tokenizer access and stats. */
 export interface LlamaCppEngine extends Engine {
   tokenize(text: string): number[];
-  detokenize(tokens: readonly number[]): string;
+  /** Detokenizes; `lastTokens` (the tokens before) let the tokenizer decide on a leading space. */
+  detokenize(tokens: readonly number[], lastTokens?: readonly number[]): string;
   stats(): LlamaCppEngineStats;
   /** Diagnostics: the tokens in the KV state of sequence `index` (0-based). */
   sequenceTokens(index: number): number[];
@@ -100,6 +101,13 @@ export async function createLlamaCppEngine(opts: LlamaCppEngineOptions): Promise
       });
     }
     opts.onProgress?.(1, "ready");
+    opts.logger?.info("llama-cpp engine ready", {
+      model: opts.modelPath,
+      draft: opts.draftPath,
+      contextSize,
+      sequences: opts.sequences,
+      threads: opts.threads,
+    });
     return new LlamaCppEngineImpl(opts, runtime, model, context, contextSize, draftModel, draftContext);
   } catch (e) {
     await draftModel?.dispose().catch(() => {});
@@ -166,8 +174,8 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
     return this.model.tokenize(text, false);
   }
 
-  detokenize(tokens: readonly number[]): string {
-    return this.model.detokenize(tokens as Token[], false);
+  detokenize(tokens: readonly number[], lastTokens?: readonly number[]): string {
+    return this.model.detokenize(tokens as Token[], false, lastTokens as Token[] | undefined);
   }
 
   /** The id of a single (special) token spelled `text`, if the vocabulary has one. */
@@ -310,7 +318,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
         maxK: Math.max(1, spec.maxK),
         isEog: (t) => this.model.isEogToken(t as Token),
         tokenize: (t) => this.tokenize(t),
-        detokenize: (t) => this.detokenize(t),
+        detokenize: (t, last) => this.detokenize(t, last),
         signal,
         queueMs,
         startedAt: performance.now(),

@@ -1,6 +1,7 @@
 /**
  * Creates the configured Engine for the CLI: llama-cpp (in-process, the shipped models by
- * default), openai-compat (upstream servers) or fake (tests / demos).
+ * default), openai-compat (upstream servers) or fake (tests / demos; env
+ * GHOSTLINE_FAKE_TOKEN_DELAY_MS sets its delay per streamed piece, default 2 ms).
  */
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -35,7 +36,9 @@ export async function createEngine(config: Config, opts: CreateEngineOptions = {
   if (e.kind === "fake") {
     const { createFakeEngine } = await import("../engines/fake/fake-engine.js");
     opts.onProgress?.(1, "fake");
-    return createFakeEngine();
+    // GHOSTLINE_FAKE_TOKEN_DELAY_MS slows the fake engine down (tests that cancel mid-stream).
+    const delay = Number(process.env.GHOSTLINE_FAKE_TOKEN_DELAY_MS ?? "");
+    return createFakeEngine(process.env.GHOSTLINE_FAKE_TOKEN_DELAY_MS && Number.isFinite(delay) && delay >= 0 ? { tokenDelayMs: delay } : {});
   }
   if (e.kind === "openai-compat") {
     if (e.upstreams.length === 0) throw new GhostlineError("config_invalid", "engine.kind openai-compat needs at least one upstream (--upstream URL)");

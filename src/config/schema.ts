@@ -13,7 +13,7 @@ export const TenantKey = z.object({
   /** Telemetry level ceiling for this tenant: off | metrics | code. */
   telemetry: z.enum(["off", "metrics", "code"]).optional(),
   /** May manage models (register, load, activate, unload). Loopback clients without keys always may. */
-  admin: z.boolean().default(false),
+  admin: z.boolean().optional(),
 });
 
 export const ExperimentArm = z.object({

@@ -14,6 +14,8 @@
  * of the document came less than that ago), so bursts from clients that don't debounce collapse
  * into one generation.
  */
+import { createHash } from "node:crypto";
+import { assignExperiment } from "../experiments/assign.js";
 import type { Registry } from "prom-client";
 import type { Config } from "../config/schema.js";
 import type { Engine, EngineRequest, StopReason } from "../core/types.js";
@@ -206,7 +208,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
             createdAt: now(),
             ...(done.arm ? { arm: done.arm } : {}),
           },
-          { tenant: req.tenant, ...(req.user !== undefined ? { user: req.user } : {}) },
+          { tenant: req.tenant, ...(req.user !== undefined ? { user: req.user } : {}), ...(req.telemetry ? { telemetry: req.telemetry } : {}) },
         )
         .catch((e: unknown) => log("recordCompletion failed", e));
     } catch (e) {
@@ -214,8 +216,30 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     }
   }
 
-  async function* complete(req: CompletionRequest, options: { signal?: AbortSignal }): AsyncGenerator<CompletionEvent> {
+  /** Assigns the experiment arm (sticky by hashed user) and applies its model / speculation / token settings. */
+  function withArm(req: CompletionRequest): CompletionRequest {
+    if (config.experiments.length === 0) return req;
+    const assigner = feedback as { assign?: (ctx: { tenant: string; user?: string }) => { experiment: string; arm: string } | undefined } | undefined;
+    const a =
+      req.arm ??
+      (assigner?.assign
+        ? assigner.assign({ tenant: req.tenant, ...(req.user !== undefined ? { user: req.user } : {}) })
+        : assignExperiment(config, req.user !== undefined ? createHash("sha256").update(`${req.tenant}:${req.user}`).digest("hex") : undefined));
+    if (!a) return req;
+    const arm = config.experiments.find((e) => e.id === a.experiment)?.arms.find((x) => x.name === a.arm);
+    const spec = arm?.speculative;
+    return {
+      ...req,
+      arm: a,
+      ...(arm?.model !== undefined && req.model === undefined ? { model: arm.model } : {}),
+      ...(spec !== undefined && req.speculative === undefined ? { speculative: typeof spec === "boolean" ? { enabled: spec } : (spec as CompletionRequest["speculative"]) } : {}),
+      ...(arm?.maxTokens !== undefined ? { stop: { ...req.stop, maxTokens: Math.min(req.stop.maxTokens, arm.maxTokens) } } : {}),
+    };
+  }
+
+  async function* complete(incoming: CompletionRequest, options: { signal?: AbortSignal }): AsyncGenerator<CompletionEvent> {
     if (closed) throw new GhostlineError("draining");
+    const req = withArm(incoming);
     c.requests++;
     const signal = options.signal;
     const id = newCompletionId();
@@ -233,11 +257,12 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
         type: "done",
         completionId: id,
         model,
-        modelVersion: engine.info.modelVersion,
+        modelVersion: req.model ?? engine.info.modelVersion,
         text,
         stopReason,
         usage: { ...usage, completionTokens: reused ? tokens : usage.completionTokens },
         ...(reused ? { reused } : {}),
+        ...(req.arm ? { arm: req.arm } : {}),
       };
       recent.set(id, { request: req, text });
       recordCompletion(req, done);

@@ -24,6 +24,10 @@ export interface CompletionRequest {
   /** Model version requested (registry); default when absent. */
   model?: string;
   source: RequestSource;
+  /** Telemetry level the client / key asked for; the feedback layer stores at min(server, tenant, this). */
+  telemetry?: "off" | "metrics" | "code";
+  /** Experiment arm; when absent the manager assigns one from the user (sticky, hashed). */
+  arm?: { experiment: string; arm: string };
   /** Arrival time (epoch ms, performance-independent) for queue/latency accounting. */
   arrivedAt: number;
 }

@@ -77,6 +77,7 @@ export function buildCompletionRequest(ctx: EdgeContext, auth: AuthContext, sour
     ...(f.clientDraft ? { clientDraft: f.clientDraft } : {}),
     ...(f.deadlineMs !== undefined ? { deadlineMs: f.deadlineMs } : {}),
     ...(model ? { model } : {}),
+    ...(auth.telemetry ? { telemetry: auth.telemetry } : {}),
     source,
     arrivedAt: Date.now(),
   };

@@ -104,6 +104,7 @@ export function handleSession(socket: WebSocket, ctx: SessionContext): void {
         },
         ...paramsFromWire(msg, config),
         source: "ws",
+        telemetry,
         arrivedAt: Date.now(),
       };
       for await (const ev of manager.complete(request, { signal: controller.signal })) {
@@ -169,7 +170,16 @@ export function handleSession(socket: WebSocket, ctx: SessionContext): void {
       case "hello": {
         if (msg.user !== undefined && ctx.auth.user === undefined) user = msg.user;
         telemetry = minLevel(config.telemetry.level, ctx.auth.telemetry, msg.telemetry);
-        const settings: ClientSettings = { debounceMs: config.client.debounceMs, shownThresholdMs: config.client.shownThresholdMs, telemetry };
+        // experiment arms may vary client settings (e.g. debounce): sticky by hashed user
+        const assigner = feedback as { assign?: (c: { tenant: string; user?: string }) => { experiment: string; arm: string } | undefined } | undefined;
+        const a = user !== undefined ? assigner?.assign?.({ tenant: ctx.auth.tenant, user }) : undefined;
+        const armCfg = a ? config.experiments.find((e) => e.id === a.experiment)?.arms.find((x) => x.name === a.arm) : undefined;
+        const settings: ClientSettings = {
+          debounceMs: armCfg?.client?.debounceMs ?? config.client.debounceMs,
+          shownThresholdMs: config.client.shownThresholdMs,
+          telemetry,
+          ...(a ? { experiment: { id: a.experiment, arm: a.arm } } : {}),
+        };
         send({ type: "hello", server: "ghostline", version: "0.1.0", session, settings });
         return;
       }

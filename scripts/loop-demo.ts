@@ -37,7 +37,7 @@ const { values: args } = parseArgs({
     users: { type: "string", default: "12" },
     "per-file": { type: "string", default: "12" },
     files: { type: "string", default: "24" },
-    steps: { type: "string", default: "120" },
+    steps: { type: "string", default: "60" },
     out: { type: "string", default: "docs/loop-demo.md" },
     svg: { type: "string", default: "docs/img/loop-demo.svg" },
     threads: { type: "string", default: "2" },
@@ -177,7 +177,7 @@ function svgReport(report: ExperimentReport): string {
     const x0 = pad + bw * (1 + i * 2);
     for (const [k, m, color] of [[0, a.acceptance, "#4a7bd0"], [1, a.retention, "#66b077"]] as const) {
       const x = x0 + (k * bw) / 2;
-      parts.push(`<rect x="${x}" y="${y(m.estimate)}" width="${bw / 2 - 2}" height="${y(0) - y(m.estimate)}" fill="${color}"/>`);
+      parts.push(`<rect x="${x}" y="${y(m.p)}" width="${bw / 2 - 2}" height="${y(0) - y(m.p)}" fill="${color}"/>`);
       parts.push(`<line x1="${x + bw / 4}" x2="${x + bw / 4}" y1="${y(m.low)}" y2="${y(m.high)}" stroke="#000"/>`);
     }
     parts.push(`<text x="${x0 + bw / 2}" y="${H - pad + 16}" text-anchor="middle">${a.arm} (n=${a.completions})</text>`);
@@ -238,7 +238,7 @@ async function main() {
   await pool.close();
 
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-  const rows = report.arms.map((a) => `| ${a.arm} | ${a.completions} | ${pct(a.acceptance.estimate)} [${pct(a.acceptance.low)}, ${pct(a.acceptance.high)}] | ${pct(a.retention.estimate)} | ${a.latencyMs.p50.estimate.toFixed(0)} ms | ${a.vsControl ? a.vsControl.acceptance.pValue.toFixed(3) : "control"} |`);
+  const rows = report.arms.map((a) => `| ${a.arm} | ${a.completions} | ${pct(a.acceptance.p)} [${pct(a.acceptance.low)}, ${pct(a.acceptance.high)}] | ${pct(a.retention.p)} | ${a.latencyMs.p50.estimate.toFixed(0)} ms | ${a.vsControl ? a.vsControl.acceptance.pValue.toFixed(3) : "control"} |`);
   writeFileSync(args.svg!, svgReport(report));
   const md = [
     "# The closed loop: feedback → dataset → fine-tune → A/B experiment",

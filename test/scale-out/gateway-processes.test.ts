@@ -25,7 +25,7 @@ let seq = 0;
 beforeAll(async () => {
   configDir = mkdtempSync(join(tmpdir(), "ghostline-gw-config-"));
   const configFile = join(configDir, "gateway.json");
-  // 1 failure opens a breaker for a minute: after a SIGKILL the dead replica is skipped, not retried.
+  // Connect / first-byte / between-chunks timeout of the gateway's upstream calls.
   writeFileSync(configFile, JSON.stringify({ engine: { upstreamTimeoutMs: 5_000 } }));
   const env = { GHOSTLINE_FAKE_TOKEN_DELAY_MS: String(TOKEN_DELAY_MS) };
   [a, b] = await Promise.all([startGhostline("replica-a", ["--engine", "fake"], { env }), startGhostline("replica-b", ["--engine", "fake"], { env })]);
@@ -152,8 +152,9 @@ describe("gateway process over two engine-mode Ghostline replicas", () => {
       expect(res.status).toBe(503);
       expect(json.error?.code).toBe("upstream_unavailable");
     }
-    // The gateway itself is still up and says so on /health.
+    // The gateway itself is still up; its /health reports the upstreams as down.
     const health = await fetch(`${gateway.url}/health`, { signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS) });
     expect(health.status).toBe(503);
+    expect(((await health.json()) as { error?: { code?: string } }).error?.code).toBe("upstream_unavailable");
   });
 });

@@ -8,6 +8,7 @@
  */
 import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, extname, join, relative } from "node:path";
+import { mulberry32 } from "../src/core/random.js";
 
 /** One keystroke: insert `text` at `offset`, or delete `deleteCount` chars before `offset` (backspace). */
 export interface TraceEvent {
@@ -33,14 +34,7 @@ export interface TypingTrace {
 
 /** A small seeded PRNG (mulberry32). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 const LANG: Record<string, string> = { ".ts": "typescript", ".js": "javascript", ".py": "python", ".md": "markdown" };

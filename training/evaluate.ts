@@ -13,6 +13,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { getLlama, LlamaLogLevel, type LlamaContextSequence, type LlamaModel } from "node-llama-cpp";
+import { mulberry32 } from "../src/core/random.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -26,16 +27,6 @@ const { values: args } = parseArgs({
   },
 });
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 1 - Levenshtein distance / max length (1 = identical). */
 export function editSimilarity(a: string, b: string): number {

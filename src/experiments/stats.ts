@@ -3,6 +3,7 @@
  * the two-proportion z-test, percentiles, a seeded bootstrap, and the sample size of a two-arm test.
  * Pure functions, no dependencies.
  */
+import { mulberry32 } from "../core/random.js";
 
 /** Error function, Numerical-Recipes `erfc` Chebyshev fit (fractional error < 1.2e-7). */
 export function erf(x: number): number {
@@ -120,14 +121,7 @@ export function percentile(sorted: readonly number[], q: number): number {
 
 /** mulberry32: a small seeded PRNG returning floats in [0, 1). */
 export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 /** Percentile bootstrap interval of `stat` (default 1,000 resamples, seed 1, 95 %). */

@@ -9,6 +9,7 @@ import type { CompletionDone, CompletionEvent, CompletionRequest, RequestSource 
 import type { AppServices } from "./services.js";
 import type { AuthContext } from "./auth.js";
 import type { ServerMetrics } from "./metrics.js";
+import { usageToWire } from "../requests/wire-params.js";
 
 /** What route modules receive from buildApp. */
 export interface EdgeContext {
@@ -168,25 +169,7 @@ export async function* mergeStreams<T>(iters: AsyncIterator<T>[]): AsyncGenerato
 
 /** Usage in the wire shape (OpenAI fields + Ghostline extras). */
 export function toWireUsage(u: Usage): WireUsage {
-  return {
-    prompt_tokens: u.promptTokens,
-    completion_tokens: u.completionTokens,
-    total_tokens: u.promptTokens + u.completionTokens,
-    prompt_tokens_reused: u.promptTokensReused,
-    prompt_tokens_evaluated: u.promptTokensEvaluated,
-    timings: { queue_ms: u.timings.queueMs, prefill_ms: u.timings.prefillMs, first_token_ms: u.timings.firstTokenMs, decode_ms: u.timings.decodeMs, total_ms: u.timings.totalMs },
-    ...(u.speculative
-      ? {
-          speculative: {
-            target_passes: u.speculative.targetPasses,
-            tokens_per_pass: u.speculative.tokensPerPass,
-            proposed: { ...u.speculative.proposed },
-            accepted: { ...u.speculative.accepted },
-            acceptance_by_position: u.speculative.proposedByPosition.map((p, i) => (p > 0 ? (u.speculative?.acceptedByPosition[i] ?? 0) / p : 0)),
-          },
-        }
-      : {}),
-  };
+  return usageToWire(u);
 }
 
 /** A Server-Sent Events response on a hijacked reply; writes after the client left are dropped. */

@@ -3,6 +3,7 @@
  * distributions (the transformed maps node-llama-cpp returns) and draws from them.
  */
 import type { SamplingParams } from "../core/types.js";
+import { mulberry32 } from "../core/random.js";
 
 /** A sparse distribution over token ids: probabilities after the temperature/top-k/top-p transform. */
 export type TokenDist = Map<number, number>;
@@ -12,14 +13,7 @@ export type Rng = () => number;
 
 /** Creates a seeded PRNG (mulberry32). Same seed → same sequence. Default seed: Date.now(). */
 export function createRng(seed: number = Date.now()): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 /** True when the sampling parameters mean greedy argmax decoding (temperature 0). */

@@ -47,7 +47,7 @@ const { values: args } = parseArgs({
 const ROOT = process.cwd();
 const TENANT = "demo";
 const EXPERIMENT = "finetune-loop";
-const dataDir = args["data-dir"]!;
+const dataDir = args["data-dir"];
 
 function progress(label: string, done: number, total: number): void {
   const w = 30;
@@ -222,7 +222,7 @@ async function main() {
   // fine-tune → register
   const ftPath = join(dataDir, "models", "ghostline-target-ft1.gguf");
   mkdirSync(join(dataDir, "models"), { recursive: true });
-  const ftArgs = ["training/finetune.py", "--base", "models/ghostline-target.gguf", "--data", ds.files.train, "--out", ftPath, "--version", "ft1", "--steps", args.steps!, "--threads", args.threads!];
+  const ftArgs = ["training/finetune.py", "--base", "models/ghostline-target.gguf", "--data", ds.files.train, "--out", ftPath, "--version", "ft1", "--steps", args.steps, "--threads", args.threads];
   if (ds.sft.eval > 0) ftArgs.push("--eval", ds.files.eval);
   const card = JSON.parse(execFileSync("/usr/bin/python3", ftArgs, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim().split("\n").at(-1)!);
   registry.register({ version: "ft1", path: ftPath, name: "ghostline-target-ft1", card });
@@ -239,7 +239,7 @@ async function main() {
 
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const rows = report.arms.map((a) => `| ${a.arm} | ${a.completions} | ${pct(a.acceptance.p)} [${pct(a.acceptance.low)}, ${pct(a.acceptance.high)}] | ${pct(a.retention.p)} | ${a.latencyMs.p50.estimate.toFixed(0)} ms | ${a.vsControl ? a.vsControl.acceptance.pValue.toFixed(3) : "control"} |`);
-  writeFileSync(args.svg!, svgReport(report));
+  writeFileSync(args.svg, svgReport(report));
   const md = [
     "# The closed loop: feedback → dataset → fine-tune → A/B experiment",
     "",
@@ -260,10 +260,10 @@ async function main() {
     "",
     `Stopping rule: ${report.stopping.status} (needs ${report.stopping.requiredPerArm} shown per arm to detect ±${report.stopping.mde * 100} points; smallest arm has ${report.stopping.minArmShown}).`,
     "",
-    `![per-arm acceptance](${relative("docs", args.svg!)})`,
+    `![per-arm acceptance](${relative("docs", args.svg)})`,
     "",
   ].join("\n");
-  writeFileSync(args.out!, md);
+  writeFileSync(args.out, md);
   console.log(md);
 }
 

@@ -13,6 +13,8 @@ fi
 
 echo "== typecheck"
 npx tsc -p tsconfig.json
+echo "== lint"
+npx eslint .
 echo "== tests"
 mkdir -p .tmp
 set +e

@@ -12,7 +12,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { getLlama, LlamaLogLevel, type LlamaContextSequence, type LlamaModel } from "node-llama-cpp";
+import { getLlama, LlamaLogLevel, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { mulberry32 } from "../src/core/random.js";
 
 const { values: args } = parseArgs({
@@ -81,18 +81,18 @@ function makeTasks(docs: { text: string; lang: string }[], n: number, rnd: () =>
   return tasks;
 }
 
-function fimTokens(model: LlamaModel, t: Task, maxPrompt: number): number[] {
+function fimTokens(model: LlamaModel, t: Task, maxPrompt: number): Token[] {
   const id = (s: string) => model.tokenize(s, true)[0]!;
   const suffix = model.tokenize(t.suffix, false).slice(0, 96);
   let prefix = model.tokenize(t.prefix, false);
   const room = maxPrompt - suffix.length - 4;
   if (prefix.length > room) prefix = prefix.slice(prefix.length - room);
-  return [1, id("<fim_suffix>"), ...suffix, id("<fim_prefix>"), ...prefix, id("<fim_middle>")] as number[];
+  return [1 as Token, id("<fim_suffix>"), ...suffix, id("<fim_prefix>"), ...prefix, id("<fim_middle>")];
 }
 
-async function greedy(seq: LlamaContextSequence, prompt: number[], maxTokens: number, eos: number, stopAtNewline: boolean, model: LlamaModel) {
+async function greedy(seq: LlamaContextSequence, prompt: Token[], maxTokens: number, eos: number, stopAtNewline: boolean, model: LlamaModel) {
   await seq.clearHistory();
-  const out: number[] = [];
+  const out: Token[] = [];
   let res = await seq.controlledEvaluate([...prompt.slice(0, -1), [prompt[prompt.length - 1]!, { generateNext: { token: true } }]]);
   let next = res[res.length - 1]?.next?.token;
   while (next !== undefined && next !== null && next !== eos && out.length < maxTokens) {
@@ -107,14 +107,14 @@ async function greedy(seq: LlamaContextSequence, prompt: number[], maxTokens: nu
 async function main() {
   const threads = Number(args.threads);
   const llama = await getLlama({ gpu: false, build: "never", skipDownload: true, usePrebuiltBinaries: true, progressLogs: false, logLevel: LlamaLogLevel.error });
-  const target = await llama.loadModel({ modelPath: args.target! });
+  const target = await llama.loadModel({ modelPath: args.target });
   const draft = args.draft ? await llama.loadModel({ modelPath: args.draft }) : undefined;
   const ctxSize = Math.min(target.trainContextSize, 1024);
   const tctx = await target.createContext({ contextSize: ctxSize, sequences: 1, threads });
   const dctx = draft ? await draft.createContext({ contextSize: ctxSize, sequences: 1, threads }) : undefined;
   const tseq = tctx.getSequence();
   const dseq = dctx?.getSequence();
-  const docs = readFileSync(args.heldout!, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { text: string; lang: string });
+  const docs = readFileSync(args.heldout, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { text: string; lang: string });
   const tasks = makeTasks(docs, Number(args.n), mulberry32(Number(args.seed)));
   const eos = 2;
   const acc = { line: { n: 0, exact: 0, sim: 0 }, multi: { n: 0, exact: 0, sim: 0 } };
@@ -167,7 +167,7 @@ async function main() {
     agreement_tokens: agreeN,
     examples,
   };
-  writeFileSync(args.out!, JSON.stringify(report, null, 1));
+  writeFileSync(args.out, JSON.stringify(report, null, 1));
   console.log(JSON.stringify({ ...report, examples: undefined }, null, 1));
   await llama.dispose();
 }

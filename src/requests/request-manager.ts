@@ -232,7 +232,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
       ...req,
       arm: a,
       ...(arm?.model !== undefined && req.model === undefined ? { model: arm.model } : {}),
-      ...(spec !== undefined && req.speculative === undefined ? { speculative: typeof spec === "boolean" ? { enabled: spec } : (spec as CompletionRequest["speculative"]) } : {}),
+      ...(spec !== undefined && req.speculative === undefined ? { speculative: typeof spec === "boolean" ? { enabled: spec } : (spec) } : {}),
       ...(arm?.maxTokens !== undefined ? { stop: { ...req.stop, maxTokens: Math.min(req.stop.maxTokens, arm.maxTokens) } } : {}),
     };
   }

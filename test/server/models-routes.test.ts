@@ -18,7 +18,7 @@ async function setup(apiKeys: Record<string, { tenant: string; admin?: boolean }
   const dir = mkdtempSync(join(tmpdir(), "models-routes-"));
   writeFileSync(join(dir, "base.gguf"), "GGUF base");
   writeFileSync(join(dir, "ft.gguf"), "GGUF ft");
-  const config = loadConfig({ env: {}, overrides: { server: { dataDir: join(dir, "data") }, auth: { apiKeys } } as never });
+  const config = loadConfig({ env: {}, overrides: { server: { dataDir: join(dir, "data") }, auth: { apiKeys } } });
   const registry = new ModelRegistry({ dataDir: config.server.dataDir, shipped: { path: join(dir, "base.gguf"), version: "base" } });
   const closed: string[] = [];
   const pool = await ModelPoolEngine.create({

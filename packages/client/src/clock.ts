@@ -4,7 +4,7 @@
  */
 
 /** Opaque timer handle. */
-export type TimerHandle = unknown;
+export type TimerHandle = ReturnType<typeof setTimeout> | number | object;
 
 /** A clock: wall time in epoch ms plus one-shot timers. */
 export interface Clock {

@@ -11,7 +11,7 @@ let instance: GhostlineExtension | undefined;
 
 /** Called by VS Code on activation. */
 export function activate(context: VExtensionContext): void {
-  const vscode = vscodeModule as unknown as VscodeLike;
+  const vscode = vscodeModule as VscodeLike;
   instance = new GhostlineExtension(vscode, context, (s) =>
     webSocketTransport(streamUrl(s.serverUrl, s.apiKey || undefined), WebSocket as unknown as WebSocketConstructor),
   );

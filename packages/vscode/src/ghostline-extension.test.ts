@@ -27,10 +27,10 @@ function fakeVscode(settings: Record<string, unknown> = {}) {
   const vscode: VscodeLike = {
     Range: class {
       constructor(public start: VPosition, public end: VPosition) {}
-    } as unknown as VscodeLike["Range"],
+    },
     InlineCompletionItem: class {
       constructor(public insertText: string, public range?: VRange, public command?: VInlineCompletionItem["command"]) {}
-    } as unknown as VscodeLike["InlineCompletionItem"],
+    },
     languages: { registerInlineCompletionItemProvider: (_s, p) => ((provider = p), { dispose() {} }) },
     workspace: {
       textDocuments: [doc],

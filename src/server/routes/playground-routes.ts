@@ -13,6 +13,8 @@ import { PLAYGROUND_DIR, playgroundBundle } from "../../../packages/playground/s
 export interface PlaygroundDeps {
   /** Serve the playground (default true). */
   enabled?: boolean;
+  /** The app's services (unused by the playground; accepted for a uniform route-module signature). */
+  services?: unknown;
 }
 
 const TYPES: Record<string, string> = {
@@ -31,8 +33,8 @@ function monacoDir(): string {
 }
 
 /** Registers the playground page and its static assets. */
-export async function registerPlaygroundRoutes(app: FastifyInstance, deps?: PlaygroundDeps | unknown): Promise<void> {
-  if ((deps as PlaygroundDeps | undefined)?.enabled === false) return;
+export async function registerPlaygroundRoutes(app: FastifyInstance, deps?: PlaygroundDeps): Promise<void> {
+  if (deps?.enabled === false) return;
   const root = monacoDir();
   const page = (reply: FastifyReply) =>
     readFile(path.join(PLAYGROUND_DIR, "index.html"), "utf8").then((html) => reply.type(TYPES[".html"]!).header("cache-control", "no-cache").send(html));

@@ -6,6 +6,7 @@ the training log, the corpus manifest and the held-out evaluation (training/eval
 """
 import argparse
 import json
+import math
 import os
 import sys
 
@@ -46,6 +47,7 @@ def main():
         arch = {k.split(".", 1)[1]: meta[k] for k in meta if k.startswith("llama.")}
         scores = {
             "heldout_loss": lastheld.get(f"heldout_loss_{role}"),
+            "heldout_perplexity": round(math.exp(lastheld[f"heldout_loss_{role}"]), 2) if f"heldout_loss_{role}" in lastheld else None,
             "heldout_top1_next_token": lastheld.get(f"heldout_top1_{role}"),
         }
         if role == "target":
@@ -88,7 +90,7 @@ def main():
               f"- Training: {last['step']} steps, {last['tokens'] / 1e6:.2f} M tokens, {last['time'] / 60:.0f} min on {args.machine}",
               f"- Data: {summary['files']} files, {sum(summary['bytes'].values()) / 1e6:.1f} MB "
               f"({', '.join(f'{k} {v / 1e6:.1f} MB' for k, v in summary['by_language'].items())})",
-              f"- Held-out next-token loss {scores['heldout_loss']}, top-1 {pct(scores['heldout_top1_next_token'])}"]
+              f"- Held-out next-token loss {scores['heldout_loss']} (perplexity {scores['heldout_perplexity']}), top-1 {pct(scores['heldout_top1_next_token'])}"]
         if role == "target":
             md += [f"- Single-line infill (held-out, {ev['single_line']['n']} tasks): exact match {pct(ev['single_line']['exact_match'])}, "
                    f"edit similarity {pct(ev['single_line']['edit_similarity'])}",

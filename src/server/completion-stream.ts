@@ -60,7 +60,8 @@ export function buildCompletionRequest(ctx: EdgeContext, auth: AuthContext, sour
   const stop = f.stop === undefined ? [] : (Array.isArray(f.stop) ? f.stop : [f.stop]).filter((s) => s.length > 0);
   const user = auth.user ?? f.user;
   // Only a model registry resolves names; other engines serve their one model whatever clients call it.
-  const model = engine.info.kind === "router" && f.model ? f.model : undefined;
+  // A registered model version (registry) is honoured too; any other name is the client's label.
+  const model = f.model && (engine.info.kind === "router" || ctx.services.models?.registry.has(f.model)) ? f.model : undefined;
   return {
     tenant: auth.tenant,
     ...(user !== undefined ? { user } : {}),

@@ -63,6 +63,16 @@ describe("/v1/admin/models", () => {
     await app.close();
   });
 
+  it("serves a registered version named in the request's model field; other names are labels", async () => {
+    const { dir, app, manager } = await setup();
+    await app.inject({ method: "POST", url: "/v1/admin/models", payload: { version: "ft1", path: join(dir, "ft.gguf") } });
+    const pick = (model: string) => app.inject({ method: "POST", url: "/v1/completions", payload: { model, prompt: `x ${model}\n`, max_tokens: 8 } });
+    expect((await pick("ft1")).json().choices[0].text).toContain("ft1");
+    expect((await pick("gpt-3.5-turbo-instruct")).json().choices[0].text).toContain("base");
+    await manager.close();
+    await app.close();
+  });
+
   it("answers typed errors: unknown version, bad body, unloading the active model", async () => {
     const { app, manager } = await setup();
     expect((await app.inject({ method: "POST", url: "/v1/admin/models/nope/activate" })).json().error.code).toBe("model_not_found");

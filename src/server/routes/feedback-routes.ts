@@ -23,7 +23,12 @@ export interface FeedbackAuth {
 /** Dependencies of the feedback routes. */
 export interface FeedbackRouteDeps {
   /** `feedback` from createFeedbackService; a bare FeedbackService serves ingestion only. */
-  services: { config: Config; feedback: FeedbackService | FeedbackServiceImpl };
+  services: {
+    config: Config;
+    feedback: FeedbackService | FeedbackServiceImpl;
+    /** When given, accepted suggestions prefetch the next completion (as on the WebSocket). */
+    manager?: { onAccepted?(completionId: string, acceptedChars?: number): void };
+  };
   authenticate: (req: FastifyRequest) => FeedbackAuth | Promise<FeedbackAuth>;
 }
 
@@ -77,6 +82,12 @@ export async function registerFeedbackRoutes(app: FastifyInstance, deps: Feedbac
       ...(clientLevel ? { telemetry: clientLevel } : {}),
       ...(auth.telemetry ? { tenantTelemetry: auth.telemetry } : {}),
     });
+    for (const ev of body.events as { type?: unknown; completion_id?: unknown; accepted_chars?: unknown }[]) {
+      if (typeof ev.completion_id !== "string") continue;
+      if (ev.type === "accepted") deps.services.manager?.onAccepted?.(ev.completion_id);
+      else if (ev.type === "partially_accepted" && typeof ev.accepted_chars === "number")
+        deps.services.manager?.onAccepted?.(ev.completion_id, ev.accepted_chars);
+    }
     return { accepted: r.accepted };
   });
 

@@ -63,14 +63,21 @@ class FimSampler:
             a = r.randrange(len(text))
             b = min(len(text), a + r.randint(1, 400))
             return a, b
-        li = r.randrange(len(starts) - 1)
-        ls, le = starts[li], starts[li + 1] - 1  # le: index of the newline
-        line = text[ls:le]
+        # a line with content (blank lines would make an empty middle: the model then learns to
+        # end at once, which is almost never what an IDE wants)
+        for _ in range(8):
+            li = r.randrange(len(starts) - 1)
+            ls, le = starts[li], starts[li + 1] - 1  # le: index of the newline
+            line = text[ls:le]
+            if line.strip():
+                break
         indent = len(line) - len(line.lstrip())
-        if mode < 0.15 or le - ls <= indent:
+        if not line.strip():
+            a = ls + indent
+        elif mode < 0.15:
             a = ls + indent  # cursor after the indentation
         else:
-            a = r.randint(ls + indent, le)  # cursor somewhere in the line
+            a = r.randint(ls + indent, le - 1)  # cursor somewhere in the line, before its end
         if mode < 0.55:
             return a, le  # rest of the line
         extra = r.randint(1, 4)

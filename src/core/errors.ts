@@ -20,6 +20,7 @@ export const ERROR_TABLE = {
   rate_limited: { status: 429, message: "Too many requests" },
   overloaded: { status: 503, message: "The server is over capacity; retry shortly" },
   draining: { status: 503, message: "The server is draining for a restart" },
+  model_loading: { status: 503, message: "The model is still loading; retry shortly" },
   deadline_exceeded: { status: 504, message: "The request's deadline passed" },
   upstream_error: { status: 502, message: "The upstream engine failed" },
   upstream_unavailable: { status: 503, message: "No upstream engine is available" },

@@ -10,6 +10,7 @@ import { isGhostlineError } from "../../core/errors.js";
 import type { FeedbackService } from "../../feedback/types.js";
 import { createRequestManager } from "../../requests/request-manager.js";
 import { buildApp } from "../../server/app.js";
+import { startLoadingServer } from "../../server/loading-server.js";
 import { createEngine, resolveModelPaths } from "../engine-factory.js";
 import { ModelRegistry } from "../../registry/model-registry.js";
 import { ModelPoolEngine } from "../../registry/model-pool-engine.js";
@@ -82,12 +83,21 @@ export async function run(argv: string[]): Promise<number> {
     return fail(e);
   }
   const registry = new Registry();
+  // hold the port while the model loads: /health answers 503 "loading model" meanwhile
+  let loading: Awaited<ReturnType<typeof startLoadingServer>> | undefined;
+  try {
+    loading = await startLoadingServer(config.server.host, config.server.port);
+  } catch (e) {
+    return fail(e);
+  }
+  const listenPort = loading.port;
   const bar = createProgressBar();
   let engine;
   try {
     engine = await createEngine(config, { onProgress: (f, label) => bar.update(f, label), log: (level, msg) => level !== "info" && process.stderr.write(`[engine] ${msg}\n`) });
   } catch (e) {
     bar.done();
+    await loading.server.close();
     return fail(e);
   } finally {
     bar.done();
@@ -127,14 +137,15 @@ export async function run(argv: string[]): Promise<number> {
   const manager = createRequestManager({ engine, config, metrics: registry, ...(feedback ? { feedback } : {}) });
   const app = await buildApp({ config, engine, manager, registry, ...(feedback ? { feedback } : {}), ...(models ? { models } : {}), logger: { level: config.server.logLevel } });
   try {
-    await app.listen({ host: config.server.host, port: config.server.port });
+    await loading.server.close();
+    await app.listen({ host: config.server.host, port: listenPort });
   } catch (e) {
     await manager.close();
     await engine.close();
     return fail(e);
   }
   const addr = app.server.address();
-  const port = typeof addr === "object" && addr ? addr.port : config.server.port;
+  const port = typeof addr === "object" && addr ? addr.port : listenPort;
   const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
   process.stdout.write(`Ghostline listening on http://${host}:${port} (engine ${engine.info.kind}: ${engine.info.model})\n`);
 

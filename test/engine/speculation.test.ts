@@ -173,11 +173,21 @@ describe("speculative decoding (sampling and cancellation)", () => {
   });
 
   it("cancels mid-speculation with a done event and leaves the engine usable", async () => {
-    const fim = { prefix: tasks[2]!.prefix, suffix: tasks[2]!.suffix };
+    // a task whose plain greedy completion is long enough that an abort after the first delta
+    // (at most one verify pass: K + 1 tokens) lands mid-generation, whatever the shipped weights
+    let fim: { prefix: string; suffix: string } | undefined;
+    for (const t of tasks) {
+      const plain = await collect(engine, makeRequest({ prefix: t.prefix, suffix: t.suffix }, { stop: { maxTokens: 40, stop: [], mode: "none" }, speculative: { enabled: false } }));
+      if (plain.usage.completionTokens >= 16) {
+        fim = { prefix: t.prefix, suffix: t.suffix };
+        break;
+      }
+    }
+    expect(fim, "no repo task with a completion of 16+ tokens").toBeDefined();
     const ac = new AbortController();
     const r = await collect(
       engine,
-      makeRequest(fim, {
+      makeRequest(fim!, {
         stop: { maxTokens: 40, stop: [], mode: "none" },
         speculative: { enabled: true, sources: ["draft-model", "ngram"], k: 4 },
       }),
@@ -185,7 +195,8 @@ describe("speculative decoding (sampling and cancellation)", () => {
     );
     expect(r.stopReason).toBe("cancelled");
     expect(r.deltas.length).toBe(1);
-    const after = await collect(engine, makeRequest(fim, { stop: { maxTokens: 4, stop: [], mode: "none" } }));
+    expect(r.usage.completionTokens).toBeLessThan(16);
+    const after = await collect(engine, makeRequest(fim!, { stop: { maxTokens: 4, stop: [], mode: "none" } }));
     expect(["cancelled", "error"]).not.toContain(after.stopReason);
   });
 });

@@ -29,27 +29,22 @@ function renderExtra(family: FimFamily, input: FimInput, budget: number): string
   const extras = input.extra ?? [];
   if (extras.length === 0 || budget <= 0) return "";
   const plain = (segs: readonly Segment[]): string => segs.map((s) => (s.kind === "special" ? s.names[0]! : s.kind === "text" ? s.text : "")).join("");
-  const parts: string[] = [];
-  let left = budget;
   if (spec.extraMode === "repo" && spec.repoChunk && spec.repoCurrentFile) {
     const head = spec.repoHeader ? plain(spec.repoHeader(repoNameOf(input.filepath))) : "";
     const tail = plain(spec.repoCurrentFile(input.filepath ?? "untitled"));
-    left -= head.length + tail.length;
-    for (const e of extras) {
-      const chunk = plain(spec.repoChunk(e));
-      if (chunk.length <= left) {
-        parts.push(chunk);
-        left -= chunk.length;
-        continue;
-      }
-      if (left > 32) parts.push(keepStartChars(chunk, left).text);
-      break;
-    }
+    const repoChunk = spec.repoChunk;
+    const parts = fitChunks(extras.map((e) => plain(repoChunk(e))), budget - head.length - tail.length);
     return parts.length > 0 ? head + parts.join("") + tail : "";
   }
   const marker = lineComment(input.language, input.filepath);
-  for (const e of extras) {
-    const chunk = commentSnippet(e.filepath, e.text, marker);
+  return fitChunks(extras.map((e) => commentSnippet(e.filepath, e.text, marker)), budget).join("");
+}
+
+/** Chunks in order while they fit `budget` characters; the first that doesn't is cut to the rest (if > 32 chars). */
+function fitChunks(chunks: readonly string[], budget: number): string[] {
+  const parts: string[] = [];
+  let left = budget;
+  for (const chunk of chunks) {
     if (chunk.length <= left) {
       parts.push(chunk);
       left -= chunk.length;
@@ -58,5 +53,5 @@ function renderExtra(family: FimFamily, input: FimInput, budget: number): string
     if (left > 32) parts.push(keepStartChars(chunk, left).text);
     break;
   }
-  return parts.join("");
+  return parts;
 }

@@ -6,18 +6,10 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { hasTorch, PY } from "./python.js";
 import { describe, expect, it } from "vitest";
 import { getLlama, LlamaLogLevel, type Token } from "node-llama-cpp";
 
-const PY = process.env.GHOSTLINE_PYTHON ?? "/usr/bin/python3";
-const hasTorch = (() => {
-  try {
-    execFileSync(PY, ["-c", "import torch, sentencepiece, numpy"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe.skipIf(!hasTorch)("training/finetune.py", () => {
   it("fine-tunes the shipped target on JSONL and exports a loadable, versioned GGUF", async () => {

@@ -8,18 +8,10 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { hasTorch, PY } from "./python.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel, type Token } from "node-llama-cpp";
 
-const PY = process.env.GHOSTLINE_PYTHON ?? "/usr/bin/python3";
-const hasTorch = (() => {
-  try {
-    execFileSync(PY, ["-c", "import torch, sentencepiece, numpy"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const TEXTS = [
   "def foo(x):\n    if x:\n        return x + 1\n\n\n    return None\n",

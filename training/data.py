@@ -107,9 +107,35 @@ class FimSampler:
         return ids[:T1]
 
     def batch(self, n):
+        """One sample per row, padded (used by the fine-tuner's checks and older callers)."""
         T1 = self.ctx + 1
         rows = [self.sample() for _ in range(n)]
         x = torch.full((n, T1), self.PAD, dtype=torch.long)
         for i, ids in enumerate(rows):
             x[i, : len(ids)] = torch.tensor(ids)
         return x
+
+    def packed_batch(self, n, min_room=48):
+        """Rows filled with several samples back to back, plus a segment id per position (-1 on
+        padding). With LlamaLM(idx, seg) each sample attends only to itself and its RoPE positions
+        restart at 0, so a packed row trains exactly like separate rows, without computing on
+        padding (one sample per row left ~18 % of a 512-token row empty)."""
+        T1 = self.ctx + 1
+        x = torch.full((n, T1), self.PAD, dtype=torch.long)
+        seg = torch.full((n, T1), -1, dtype=torch.long)
+        for i in range(n):
+            at, k = 0, 0
+            while T1 - at >= min_room:
+                ids = self.sample()[: T1 - at]
+                x[i, at:at + len(ids)] = torch.tensor(ids)
+                seg[i, at:at + len(ids)] = k
+                at += len(ids)
+                k += 1
+        return x, seg
+
+
+def targets(x, seg, pad):
+    """Next-token targets for a packed batch: no target across a sample boundary or on padding."""
+    y = x[:, 1:].clone()
+    y[seg[:, 1:] != seg[:, :-1]] = pad
+    return y

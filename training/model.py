@@ -43,11 +43,25 @@ class RMSNorm(nn.Module):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
 
 
-def rope_tables(cfg, T, device):
+def rope_tables(cfg, T, device, pos=None):
+    """cos/sin tables (T, hd/2); with pos (B, T) of per-token positions, (B, 1, T, hd/2)."""
     hd = cfg.dim // cfg.heads
     inv = cfg.rope_base ** (-torch.arange(0, hd, 2, device=device, dtype=torch.float32) / hd)
-    ang = torch.arange(T, device=device, dtype=torch.float32)[:, None] * inv[None, :]
+    p = torch.arange(T, device=device, dtype=torch.float32) if pos is None else pos.float()
+    ang = p[..., None] * inv
+    if pos is not None:
+        ang = ang[:, None]
     return ang.cos(), ang.sin()
+
+
+def segment_positions(seg):
+    """Position of each token within its segment (packed rows): 0 at every segment start."""
+    B, T = seg.shape
+    idx = torch.arange(T, device=seg.device).expand(B, T)
+    start = torch.ones_like(seg, dtype=torch.bool)
+    start[:, 1:] = seg[:, 1:] != seg[:, :-1]
+    first = torch.where(start, idx, torch.zeros_like(idx)).cummax(dim=1).values
+    return idx - first
 
 
 def apply_rope(x, cos, sin):
@@ -112,10 +126,16 @@ class LlamaLM(nn.Module):
     def num_params(self):
         return sum(p.numel() for p in self.parameters())
 
-    def forward(self, idx):
+    def forward(self, idx, seg=None):
+        """idx (B, T); seg (B, T) optional segment ids of packed samples: attention stays inside a
+        segment and positions restart at each segment start."""
         B, T = idx.shape
-        cos, sin = rope_tables(self.cfg, T, idx.device)
         mask = torch.triu(torch.ones(T, T, dtype=torch.bool, device=idx.device), 1)
+        if seg is None:
+            cos, sin = rope_tables(self.cfg, T, idx.device)
+        else:
+            cos, sin = rope_tables(self.cfg, T, idx.device, segment_positions(seg))
+            mask = (mask[None] | (seg[:, :, None] != seg[:, None, :]))[:, None]
         x = self.embed(idx)
         for b in self.blocks:
             x = b(x, cos, sin, mask)

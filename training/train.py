@@ -22,7 +22,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from model import Config, LlamaLM, PRESETS  # noqa: E402
-from data import FimSampler  # noqa: E402
+from data import FimSampler, targets  # noqa: E402
 from export import export_model, load_sp, DEFAULT_TOKENIZER  # noqa: E402
 
 
@@ -31,6 +31,11 @@ def lr_at(step, base, warmup, total):
         return base * (step + 1) / warmup
     p = min(1.0, (step - warmup) / max(1, total - warmup))
     return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def continued_lr(lr0, floor, frac):
+    """Cosine from lr0 (where the resumed run left off) down to floor over this run's wall time."""
+    return floor + (lr0 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
 
 
 def masked_ce(logits, y, pad):
@@ -42,9 +47,9 @@ def evaluate(model, batches, pad):
     model.eval()
     tot, n = 0.0, 0
     correct, count = 0, 0
-    for x in batches:
-        logits = model(x[:, :-1])
-        y = x[:, 1:]
+    for x, seg in batches:
+        logits = model(x[:, :-1], seg[:, :-1])
+        y = targets(x, seg, pad)
         tot += masked_ce(logits, y, pad).item()
         n += 1
         m = y != pad
@@ -58,10 +63,10 @@ def evaluate(model, batches, pad):
 def agreement(target, draft, batches, pad):
     target.eval(); draft.eval()
     agree, count = 0, 0
-    for x in batches:
-        a = target(x[:, :-1]).argmax(-1)
-        b = draft(x[:, :-1]).argmax(-1)
-        m = x[:, 1:] != pad
+    for x, seg in batches:
+        a = target(x[:, :-1], seg[:, :-1]).argmax(-1)
+        b = draft(x[:, :-1], seg[:, :-1]).argmax(-1)
+        m = targets(x, seg, pad) != pad
         agree += ((a == b) & m).sum().item()
         count += m.sum().item()
     target.train(); draft.train()
@@ -89,6 +94,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--ckpt-every", type=float, default=4.0, help="minutes between checkpoints")
     ap.add_argument("--export-every", type=float, default=15.0, help="minutes between GGUF exports")
+    ap.add_argument("--anneal-to", type=float, default=None,
+                    help="on resume: ignore --total-steps and decay the LR by cosine from where the checkpoint left "
+                         "off down to this value over this run's --minutes (time-based, robust to a busy machine)")
     ap.add_argument("--distill", type=float, default=0.5, help="weight of the KL(target || draft) term")
     args = ap.parse_args()
 
@@ -112,7 +120,7 @@ def main():
     opt_t, opt_d = opt_for(target, args.lr), opt_for(draft, args.draft_lr)
     sampler = FimSampler(sp, os.path.join(args.corpus, "train.jsonl"), tcfg.ctx, seed=args.seed)
     held = FimSampler(sp, os.path.join(args.corpus, "heldout.jsonl"), tcfg.ctx, seed=99)
-    held_batches = [held.batch(args.batch).to(device) for _ in range(6)]
+    held_batches = [tuple(t.to(device) for t in held.packed_batch(args.batch)) for _ in range(6)]
     step, tokens, train_seconds = 0, 0, 0.0
     ck_path = os.path.join(args.ckpt_dir, "state.pt")
     if os.path.exists(ck_path):
@@ -142,24 +150,30 @@ def main():
             export_model(m, sp, os.path.join(args.export_dir, f"ghostline-{name}.gguf"), f"ghostline-{name}",
                          version=f"step{step}")
 
+    lr0_t, lr0_d = opt_t.param_groups[0]["lr"], opt_d.param_groups[0]["lr"]
+    if args.anneal_to is not None:
+        print(f"annealing lr {lr0_t:.2e} -> {args.anneal_to:.2e} over {args.minutes} min", flush=True)
     t_start = time.time()
     last_ck = last_exp = time.time()
     pad = sp.pad_id()
     while time.time() - t_start < args.minutes * 60:
         t0 = time.time()
-        x = sampler.batch(args.batch).to(device)
-        inp, y = x[:, :-1], x[:, 1:]
+        x, seg = (t.to(device) for t in sampler.packed_batch(args.batch))
+        inp, y, sin = x[:, :-1], targets(x, seg, pad), seg[:, :-1]
+        frac = (time.time() - t_start) / (args.minutes * 60)
         for g in opt_t.param_groups:
-            g["lr"] = lr_at(step, args.lr, 100, args.total_steps)
+            g["lr"] = (continued_lr(lr0_t, args.anneal_to, frac) if args.anneal_to is not None
+                       else lr_at(step, args.lr, 100, args.total_steps))
         for g in opt_d.param_groups:
-            g["lr"] = lr_at(step, args.draft_lr, 100, args.total_steps)
-        logits_t = target(inp)
+            g["lr"] = (continued_lr(lr0_d, args.anneal_to * lr0_d / lr0_t, frac) if args.anneal_to is not None
+                       else lr_at(step, args.draft_lr, 100, args.total_steps))
+        logits_t = target(inp, sin)
         loss_t = masked_ce(logits_t, y, pad)
         opt_t.zero_grad(set_to_none=True)
         loss_t.backward()
         torch.nn.utils.clip_grad_norm_(target.parameters(), 1.0)
         opt_t.step()
-        logits_d = draft(inp)
+        logits_d = draft(inp, sin)
         loss_hard = masked_ce(logits_d, y, pad)
         m = (y != pad).reshape(-1)
         lt = logits_t.detach().reshape(-1, logits_t.size(-1))[m]

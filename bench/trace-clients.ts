@@ -2,10 +2,13 @@
  * Typing-trace clients: replay one trace in real time (scaled by `speed`) against a server and
  * record keystroke→first-token latencies. Three clients:
  *  - ws:   Ghostline's WebSocket session (open once, change per keystroke, complete after debounce)
+ * All three wait the shipped client library's AdaptiveDebounce (base = the server's
+ * ClientSettings.debounceMs) before requesting, so they differ only in protocol and server.
  *  - http: OpenAI-style POST /v1/completions (stream), aborting the previous request per keystroke
  *  - peer: llama-server POST /infill (stream), aborting per keystroke (opt-in, --peer URL)
  */
 import WebSocket from "ws";
+import { AdaptiveDebounce } from "../packages/client/src/debounce.js";
 import type { TypingTrace } from "./trace-generator.js";
 
 /** Per-trace result of a client. */
@@ -68,7 +71,8 @@ export async function replayWs(trace: TypingTrace, o: ReplayOptions): Promise<Cl
   const res = emptyResult();
   const ws = new WebSocket(o.baseUrl.replace(/^http/, "ws") + "/v1/stream");
   await new Promise<void>((resolve, reject) => (ws.once("open", () => resolve()), ws.once("error", reject)));
-  const pending = new Map<string, { keyAt: number; got: boolean }>();
+  const pending = new Map<string, { keyAt: number; firedAt: number; got: boolean }>();
+  const debounce = new AdaptiveDebounce({ initialMs: o.debounceMs });
   ws.on("message", (data) => {
     const m = JSON.parse(rawText(data)) as { type: string; id?: string; reused?: "typing-through" | "cache"; error?: { code: string } };
     const p = m.id ? pending.get(m.id) : undefined;
@@ -76,10 +80,13 @@ export async function replayWs(trace: TypingTrace, o: ReplayOptions): Promise<Cl
     if (!p) return;
     if ((m.type === "delta" || m.type === "done") && !p.got) {
       p.got = true;
-      if (m.type === "delta" || (m as { stop_reason?: string }).stop_reason !== "cancelled") res.latenciesMs.push(performance.now() - p.keyAt);
-      else res.superseded++;
+      if (m.type === "delta" || (m as { stop_reason?: string }).stop_reason !== "cancelled") {
+        res.latenciesMs.push(performance.now() - p.keyAt);
+        debounce.served((performance.now() - p.firedAt) * o.speed);
+      } else res.superseded++;
     }
     if (m.type === "done") {
+      if (process.env.BENCH_DEBUG) process.stderr.write(`${trace.uri} ${m.id} ${JSON.stringify((m as { usage?: unknown }).usage)} ${(m as { stop_reason?: string }).stop_reason}\n`);
       if (m.reused) res.reused[m.reused]++;
       pending.delete(m.id!);
     }
@@ -107,13 +114,16 @@ export async function replayWs(trace: TypingTrace, o: ReplayOptions): Promise<Cl
       const end = position(before, ev.offset);
       ws.send(JSON.stringify({ type: "change", uri: trace.uri, version: ++version, changes: [{ range: { start, end }, text: ev.text }] }));
       const keyAt = performance.now();
+      const delay = debounce.keystroke(keyAt * o.speed);
       clearTimeout(timer);
-      timer = setTimeout(() => {
+      const send = (): void => {
         const id = `k${i}`;
-        pending.set(id, { keyAt, got: false });
+        pending.set(id, { keyAt, firedAt: performance.now(), got: false });
         res.requests++;
         ws.send(JSON.stringify({ type: "complete", id, uri: trace.uri, version, position: position(text, cursor), max_tokens: o.maxTokens }));
-      }, o.debounceMs / o.speed);
+      };
+      if (delay > 0) timer = setTimeout(send, delay / o.speed);
+      else send();
     },
     o.onKeystroke,
   );
@@ -128,6 +138,7 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
   const res = emptyResult();
   let timer: NodeJS.Timeout | undefined;
   let current: AbortController | undefined;
+  const debounce = new AdaptiveDebounce({ initialMs: o.debounceMs });
   {
     // Warm-up (not measured), as for the WebSocket client.
     const prefix = trace.initialText.slice(0, trace.cursor);
@@ -149,6 +160,7 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
       o.kind === "openai"
         ? [`${o.baseUrl}/v1/completions`, { model: "ghostline", prompt: prefix, suffix, max_tokens: o.maxTokens, temperature: 0, stream: true }]
         : [`${o.baseUrl}/infill`, { input_prefix: prefix, input_suffix: suffix, n_predict: o.maxTokens, stream: true, cache_prompt: true, samplers: ["top_k"], top_k: 1 }];
+    const firedAt = performance.now();
     const run = (async () => {
       let got = false;
       try {
@@ -163,6 +175,7 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
           if (!got && /"(text|content)":"[^"]/.test(s)) {
             got = true;
             res.latenciesMs.push(performance.now() - keyAt);
+            debounce.served((performance.now() - firedAt) * o.speed);
           }
         }
       } catch (e) {
@@ -180,8 +193,10 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
     (_i, text, cursor) => {
       current?.abort();
       const keyAt = performance.now();
+      const delay = debounce.keystroke(keyAt * o.speed);
       clearTimeout(timer);
-      timer = setTimeout(() => fire(text, cursor, keyAt), o.debounceMs / o.speed);
+      if (delay > 0) timer = setTimeout(() => fire(text, cursor, keyAt), delay / o.speed);
+      else fire(text, cursor, keyAt);
     },
     o.onKeystroke,
   );

@@ -115,7 +115,7 @@ export const ConfigSchema = z.object({
     .prefault({}),
   client: z
     .object({
-      debounceMs: z.number().int().min(0).max(2000).default(75),
+      debounceMs: z.number().int().min(0).max(2000).default(0),
       shownThresholdMs: z.number().int().min(0).default(300),
     })
     .prefault({}),

@@ -18,15 +18,21 @@ export function docKeyOf(req: Pick<CompletionRequest, "tenant" | "documentKey">)
 
 /**
  * The engine affinity key: tenant + documentKey; without a document identity (plain HTTP clients)
- * a hash of the file's start (filepath + first 512 prefix characters), so that different files keep
- * different KV sequences instead of evicting each other. Used for affinity only, never for latest-wins.
+ * a hash of the parts of the file that typing at the cursor leaves alone: the filepath, the
+ * prefix's first 256 characters (when it is longer than 512, so they are far from the cursor) and
+ * the suffix's last 256 (likewise). Different files keep different KV sequences instead of evicting
+ * each other, and the key stays the same from keystroke to keystroke even near the top of a file.
+ * Used for affinity only, never for latest-wins.
  */
 export function affinityKeyOf(req: Pick<CompletionRequest, "tenant" | "documentKey" | "fim">): string {
   if (req.documentKey) return `${req.tenant}\u0000${req.documentKey}`;
+  const { prefix, suffix } = req.fim;
   const h = createHash("sha1")
     .update(req.fim.filepath ?? "")
     .update("\u0000")
-    .update(req.fim.prefix.slice(0, 512))
+    .update(prefix.length > 512 ? prefix.slice(0, 256) : "")
+    .update("\u0000")
+    .update(suffix.length > 512 ? suffix.slice(-256) : "")
     .digest("base64url");
   return `${req.tenant}\u0000#${h}`;
 }

@@ -303,7 +303,9 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
       }
     }
     const sub = gen?.attach();
-    const previous = doc?.current?.live ? doc.current : undefined;
+    // Not `live`: a `change` may already have aborted it, but until it has left the engine it still
+    // holds the document's KV sequence, and the new generation must continue from that sequence.
+    const previous = doc?.current && !doc.current.finished ? doc.current : undefined;
 
     // Latest wins: every older request of this document ends now.
     if (doc) {

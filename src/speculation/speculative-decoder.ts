@@ -18,8 +18,17 @@ import type { TargetEvaluator } from "./target-evaluator.js";
 /** Options of one decoding run. */
 export interface DecodeOptions {
   target: TargetEvaluator;
-  /** Prompt tokens; all but the last must already be in the target's KV state. */
+  /**
+   * Prompt tokens; all but the last must already be in the target's KV state, except the `lead`
+   * tokens just before the last.
+   */
   prompt: readonly number[];
+  /**
+   * Prompt tokens right before the last one that are not in the KV state yet: the first pass
+   * evaluates them together with the last one (one native call for a keystroke's few new tokens
+   * instead of a prefill call plus a decode call).
+   */
+  lead?: readonly number[];
   sampling: SamplingParams;
   rng: Rng;
   /** Draft sources in preference order (empty = plain decoding). */
@@ -65,10 +74,13 @@ export async function* speculativeDecode(
   });
   const byName = new Map(sources.map((s) => [s.name, s]));
   let generated = 0;
+  const passesBefore = stats.targetPasses;
 
   while (true) {
     if (signal?.aborted) return "cancelled";
-    const room = contextSize - target.length - 1; // positions left after the pending token
+    const first = stats.targetPasses === passesBefore;
+    const lead = first ? (options.lead ?? []) : [];
+    const room = contextSize - target.length - lead.length - 1; // positions left after the pending token
     if (room < 0) return "context_full";
 
     // cheap sources: propose every step (also to shadow-score the ones not chosen)
@@ -81,7 +93,10 @@ export async function* speculativeDecode(
         available[s.name] = p.tokens.length;
       } else available[s.name] = room;
     }
-    const choice = room > 0 ? controller.choose(available) : { k: 0 };
+    // The first pass is always plain: it yields the first token after one target position, which is
+    // the latency the user sees (a verify pass costs nearly linearly in positions on small models,
+    // and the draft model would first have to prefill the prompt). Speculation starts at pass 2.
+    const choice = room > 0 && !first ? controller.choose(available) : { k: 0 };
 
     let drafts: number[] = [];
     let draftDists: (TokenDist | undefined)[] = [];
@@ -100,8 +115,8 @@ export async function* speculativeDecode(
     }
 
     const t0 = performance.now();
-    const base = target.length;
-    const out = await target.evaluate([history[history.length - 1]!, ...drafts]);
+    const base = target.length + lead.length;
+    const out = await target.evaluate([history[history.length - 1]!, ...drafts], lead);
     const passMs = performance.now() - t0;
     stats.targetPasses++;
 

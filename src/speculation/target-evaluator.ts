@@ -3,7 +3,7 @@
  * pass, asking for the greedy next token or the transformed next-token distribution at every
  * position, and erases rejected tokens.
  */
-import type { LlamaContextSequence, Token } from "node-llama-cpp";
+import type { ControlledEvaluateInputItem, LlamaContextSequence, Token } from "node-llama-cpp";
 import type { SamplingParams } from "../core/types.js";
 import { isGreedy, type TokenDist } from "./sampling.js";
 
@@ -17,8 +17,11 @@ export interface TargetOutput {
 export interface TargetEvaluator {
   /** Tokens currently in the sequence's KV state. */
   readonly length: number;
-  /** Appends `tokens`, returning next-token output for each position (one native pass). */
-  evaluate(tokens: readonly number[]): Promise<TargetOutput[]>;
+  /**
+   * Appends `lead` (no output wanted: prompt tokens not yet evaluated) and `tokens` in one native
+   * pass, returning next-token output for each position of `tokens`.
+   */
+  evaluate(tokens: readonly number[], lead?: readonly number[]): Promise<TargetOutput[]>;
   /** Erases every token from `start` on. */
   truncate(start: number): Promise<void>;
 }
@@ -52,9 +55,11 @@ export function createTargetEvaluator(
     get length() {
       return sequence.nextTokenIndex;
     },
-    async evaluate(tokens) {
-      const out = await sequence.controlledEvaluate(tokens.map((t) => [t as Token, { generateNext }]));
-      return out.map((o) =>
+    async evaluate(tokens, lead = []) {
+      const items: ControlledEvaluateInputItem[] = [...(lead as Token[])];
+      for (const t of tokens) items.push([t as Token, { generateNext }]);
+      const out = await sequence.controlledEvaluate(items);
+      return out.slice(lead.length).map((o) =>
         greedy
           ? { token: o?.next.token ?? undefined }
           : { dist: o?.next.probabilities as TokenDist | undefined },

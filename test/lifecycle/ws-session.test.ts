@@ -49,7 +49,7 @@ describe("ws session", () => {
     const s = await setup();
     s.send({ type: "hello", telemetry: "off" });
     const hello = await s.until((m) => m.type === "hello");
-    expect(hello).toMatchObject({ type: "hello", settings: { debounceMs: 75, telemetry: "off" } });
+    expect(hello).toMatchObject({ type: "hello", settings: { debounceMs: 0, telemetry: "off" } });
     s.send({ type: "open", document: { uri: "file:///a.ts", languageId: "typescript", version: 1, text: "const a = 1;\n" } });
     s.send({ type: "change", uri: "file:///a.ts", version: 2, changes: [{ range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, text: "let b = " }] });
     s.send({ type: "complete", id: "c1", uri: "file:///a.ts", position: { line: 1, character: 8 } });

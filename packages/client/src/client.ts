@@ -92,7 +92,7 @@ export class GhostlineClient {
 
   constructor(private readonly options: GhostlineClientOptions) {
     this.clock = options.clock ?? systemClock;
-    this.settings = options.defaultSettings ?? { debounceMs: 75, shownThresholdMs: 500, telemetry: options.telemetry ?? "metrics" };
+    this.settings = options.defaultSettings ?? { debounceMs: 0, shownThresholdMs: 500, telemetry: options.telemetry ?? "metrics" };
     this.idPrefix = Math.floor(Math.random() * 36 ** 6).toString(36);
     this.feedback = new FeedbackReporter({
       level: options.telemetry ?? "metrics",

@@ -18,6 +18,17 @@ describe("AdaptiveDebounce", () => {
     expect(d.delayMs).toBeLessThan(afterBurst);
     expect(d.delayMs).toBe(25); // floor: initial / 4
   });
+  it("with a base of 0, human typing requests at once and machine-speed bursts are held back", () => {
+    const d = new AdaptiveDebounce({ initialMs: 0 });
+    let now = 0;
+    for (let i = 0; i < 20; i++) expect(d.keystroke((now += 80 + (i % 5) * 30))).toBe(0);
+    for (let i = 0; i < 10; i++) d.keystroke((now += 15)); // key repeat / paste
+    const held = d.delayMs;
+    expect(held).toBeGreaterThanOrEqual(40);
+    for (let i = 0; i < 30; i++) d.keystroke((now += 150));
+    expect(d.delayMs).toBeLessThan(held);
+    expect(d.delayMs).toBe(0);
+  });
   it("slow typing does not lengthen it", () => {
     const d = new AdaptiveDebounce({ initialMs: 100 });
     for (let t = 0; t < 5000; t += 500) d.keystroke(t);

@@ -66,14 +66,18 @@ export async function* runCompletion(input: CompletionRunInput): AsyncGenerator<
     await target.eraseContextTokenRanges([{ start: reuse, end: target.nextTokenIndex }]);
   usage.promptTokensReused = reuse;
   input.counters.reused += reuse;
-  for (let i = reuse; i < tokens.length - 1; i += input.prefillChunk) {
+  // Chunks of prefillChunk tokens, checking the abort signal between them; the last (short) chunk
+  // rides along with the first decode pass (`lead`), so a keystroke's few new tokens cost one call.
+  let prefilled = reuse;
+  for (let i = reuse; tokens.length - 1 - i > input.prefillChunk; i += input.prefillChunk) {
     if (signal?.aborted) {
       usage.timings.prefillMs = performance.now() - t0;
       yield finish("cancelled");
       return;
     }
-    const chunk = tokens.slice(i, Math.min(i + input.prefillChunk, tokens.length - 1));
+    const chunk = tokens.slice(i, i + input.prefillChunk);
     await target.controlledEvaluate(chunk as Token[]);
+    prefilled = i + chunk.length;
     usage.promptTokensEvaluated += chunk.length;
     input.counters.evaluated += chunk.length;
     input.onPrefillChunk?.(usage.promptTokensEvaluated);
@@ -130,6 +134,7 @@ export async function* runCompletion(input: CompletionRunInput): AsyncGenerator<
     {
       target: createTargetEvaluator(target, request.sampling),
       prompt: tokens,
+      lead: tokens.slice(prefilled, tokens.length - 1),
       sampling: request.sampling,
       rng,
       sources,
@@ -196,9 +201,10 @@ export async function* runCompletion(input: CompletionRunInput): AsyncGenerator<
     await decoder.return("cancelled");
   }
   if (usage.promptTokensEvaluated < tokens.length - reuse && consumed > 0) {
-    // the last prompt token was evaluated by the first decode step
-    usage.promptTokensEvaluated += 1;
-    input.counters.evaluated += 1;
+    // the lead tokens and the last prompt token were evaluated by the first decode step
+    const firstPass = tokens.length - prefilled;
+    usage.promptTokensEvaluated += firstPass;
+    input.counters.evaluated += firstPass;
   }
   const reason: StopReason = stopReason ?? "cancelled";
   if (

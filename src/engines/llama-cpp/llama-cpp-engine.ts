@@ -6,6 +6,7 @@
  * Why one context with N sequences: evaluations issued concurrently on different sequences are
  * merged by node-llama-cpp into one native decode, so concurrent requests batch for free.
  */
+import { setMaxListeners } from "node:events";
 import { basename } from "node:path";
 import type { LlamaContext, LlamaModel, Token } from "node-llama-cpp";
 import { GhostlineError, toGhostlineError } from "../../core/errors.js";
@@ -156,6 +157,8 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
       ? Array.from({ length: opts.sequences }, () => draftContext.getSequence())
       : undefined;
     this.pool = new SequencePool(opts.sequences);
+    // every in-flight request links to it: more than Node's default of 10 listeners is normal
+    setMaxListeners(0, this.closing.signal);
     this.info = {
       id: "llama-cpp",
       kind: "llama-cpp",
@@ -288,7 +291,12 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
         yield empty("cancelled");
         return;
       }
-      release = () => lease.release();
+      const onCancel = (): void => lease.drain();
+      signal.addEventListener("abort", onCancel, { once: true });
+      release = () => {
+        signal.removeEventListener("abort", onCancel);
+        lease.release();
+      };
       invalidate = () => lease.invalidate();
       this.counters.requests++;
       const target = this.sequences[lease.index]!;

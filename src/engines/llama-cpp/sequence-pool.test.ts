@@ -64,4 +64,38 @@ describe("SequencePool", () => {
     expect(order).toEqual(["high", "low"]);
     expect(pool.stats()).toEqual({ busy: 0, free: 1, queued: 0 });
   });
+
+  it("waits for the document's own draining slot instead of evicting another document", async () => {
+    const pool = new SequencePool(3, 1000, 25);
+    const a = (await pool.acquire(req("t", "docA")))!;
+    const b = (await pool.acquire(req("t", "docB")))!;
+    b.release(); // docB's KV state sits in a free slot; one slot was never used
+    a.drain(); // docA's request was cancelled by the next keystroke
+    let got: number | undefined;
+    const next = pool.acquire(req("t", "docA")).then((l) => ((got = l!.index), l!));
+    await new Promise((r) => setTimeout(r, 60)); // past busyWaitMs: still waiting, the slot drains
+    expect(got).toBeUndefined();
+    a.release();
+    const lease = await next;
+    expect(lease.index).toBe(a.index);
+    expect(lease.mustClear).toBe(false);
+  });
+
+  it("takes another slot after busyWaitMs when the same key's slot is busy and not draining", async () => {
+    const pool = new SequencePool(2, 1000, 10);
+    const a = (await pool.acquire(req("t", "docA")))!;
+    const t0 = Date.now();
+    const second = (await pool.acquire(req("t", "docA")))!; // e.g. a parallel n>1 request
+    expect(second.index).not.toBe(a.index);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(9);
+  });
+
+  it("bounds the wait for a draining slot by affinityWaitMs", async () => {
+    const pool = new SequencePool(2, 40, 10);
+    const a = (await pool.acquire(req("t", "docA")))!;
+    a.drain(); // ...but never releases (a stuck engine call)
+    const other = (await pool.acquire(req("t", "docA")))!;
+    expect(other.index).not.toBe(a.index);
+    expect(pool.stats()).toEqual({ busy: 2, free: 0, queued: 0 });
+  });
 });

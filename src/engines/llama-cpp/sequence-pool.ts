@@ -6,6 +6,13 @@
  * full prefill into a 1–2 token evaluation. KV state must never leak between tenants: a slot that
  * last served another tenant is handed out with `mustClear` set and is never chosen for reuse.
  * When every slot is busy, waiters are served by priority (higher first) then arrival order.
+ * When the slot that holds the request's state is busy (same affinity key, or a shared prompt
+ * prefix at least `minSharedGain` tokens longer than any free slot's), the request waits for that
+ * slot instead of taking another document's slot and evicting its KV state (which would cascade:
+ * that document's next keystroke then misses too). Typically the busy one is the same document's
+ * previous request, cancelled by this keystroke (an aborted HTTP request may not have been noticed
+ * yet). The wait lasts `busyWaitMs` for a slot still in use and up to `affinityWaitMs` for one
+ * that is draining (cancelled: it leaves within one decode step); after that, any slot will do.
  */
 
 /** A leased slot. Call `release()` exactly once (in `finally`). */
@@ -15,6 +22,8 @@ export interface SequenceLease {
   readonly mustClear: boolean;
   /** Marks the slot's KV state unknown (e.g. after a failed clear): its next lease gets `mustClear`. */
   invalidate(): void;
+  /** The lease's generation was cancelled and will release soon: same-key requests wait for it. */
+  drain(): void;
   release(): void;
 }
 
@@ -29,6 +38,7 @@ export interface LeaseRequest {
 
 interface Slot {
   busy: boolean;
+  draining: boolean;
   tenant: string | undefined;
   affinityKey: string | undefined;
   lastUsed: number;
@@ -39,6 +49,9 @@ interface Waiter {
   order: number;
   resolve: (lease: SequenceLease | null) => void;
   removeAbort: () => void;
+  /** Only this slot (the one holding the request's state) will do, until the wait bound expires. */
+  want: number | undefined;
+  timer?: NodeJS.Timeout;
 }
 
 /** A pool of `size` slots. Not thread-safe across workers; safe for concurrent async callers. */
@@ -48,11 +61,17 @@ export class SequencePool {
   private clock = 0;
   private closed = false;
 
-  constructor(size: number) {
+  constructor(
+    size: number,
+    private readonly affinityWaitMs = 1000,
+    private readonly busyWaitMs = 25,
+    private readonly minSharedGain = 32,
+  ) {
     if (!Number.isInteger(size) || size < 1)
       throw new RangeError(`pool size must be a positive integer, got ${size}`);
     this.slots = Array.from({ length: size }, () => ({
       busy: false,
+      draining: false,
       tenant: undefined,
       affinityKey: undefined,
       lastUsed: 0,
@@ -72,13 +91,30 @@ export class SequencePool {
   acquire(request: LeaseRequest, options: { signal?: AbortSignal } = {}): Promise<SequenceLease | null> {
     const { signal } = options;
     if (this.closed || signal?.aborted) return Promise.resolve(null);
-    const index = this.pick(request);
+    const want = this.busyHolder(request);
+    const index = want !== undefined ? undefined : this.pick(request, undefined);
     if (index !== undefined) return Promise.resolve(this.lease(index, request));
     return new Promise((resolve) => {
-      const waiter: Waiter = { request, order: this.clock++, resolve, removeAbort: () => {} };
+      const waiter: Waiter = { request, order: this.clock++, resolve, removeAbort: () => {}, want };
+      if (want !== undefined) {
+        const since = Date.now();
+        const check = (): void => {
+          const slot = this.slots[want]!;
+          if (slot.busy && slot.draining && Date.now() - since < this.affinityWaitMs) {
+            waiter.timer = setTimeout(check, this.busyWaitMs);
+            waiter.timer.unref?.();
+            return;
+          }
+          waiter.want = undefined;
+          this.dispatch();
+        };
+        waiter.timer = setTimeout(check, this.busyWaitMs);
+        waiter.timer.unref?.();
+      }
       const onAbort = () => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
+        clearTimeout(waiter.timer);
         resolve(null);
       };
       signal?.addEventListener("abort", onAbort, { once: true });
@@ -92,18 +128,43 @@ export class SequencePool {
     this.closed = true;
     for (const w of this.waiters.splice(0)) {
       w.removeAbort();
+      clearTimeout(w.timer);
       w.resolve(null);
     }
   }
 
-  private pick(request: LeaseRequest): number | undefined {
+  /**
+   * The busy slot worth waiting for, if any: it holds this request's state (same key, or a shared
+   * prefix longer than every free slot's by minSharedGain) while some other slot is free.
+   */
+  private busyHolder(request: LeaseRequest): number | undefined {
+    if (!this.slots.some((s) => !s.busy)) return undefined; // all busy: queue normally
+    let bestFree = 0;
+    let busyBest: number | undefined;
+    let busyShared = -1;
+    for (let i = 0; i < this.slots.length; i++) {
+      const slot = this.slots[i]!;
+      if (slot.tenant !== request.tenant) continue;
+      const shared = slot.affinityKey === request.affinityKey ? Infinity : request.sharedPrefix(i);
+      if (!slot.busy) bestFree = Math.max(bestFree, shared);
+      else if (shared > busyShared) {
+        busyShared = shared;
+        busyBest = i;
+      }
+    }
+    return busyBest !== undefined && busyShared >= bestFree + this.minSharedGain ? busyBest : undefined;
+  }
+
+  private pick(request: LeaseRequest, want: number | undefined): number | undefined {
+    if (want !== undefined) return this.slots[want]!.busy ? undefined : want;
     let best: number | undefined;
     let bestScore = -Infinity;
     for (let i = 0; i < this.slots.length; i++) {
       const slot = this.slots[i]!;
       if (slot.busy) continue;
+      const affine = slot.tenant === request.tenant && slot.affinityKey === request.affinityKey;
       let score: number;
-      if (slot.tenant === request.tenant && slot.affinityKey === request.affinityKey) score = 3e9;
+      if (affine) score = 3e9;
       else if (slot.tenant === request.tenant) score = 1e9 + request.sharedPrefix(i) * 1e3;
       else if (slot.tenant === undefined) score = 5e8;
       else score = 0;
@@ -120,6 +181,7 @@ export class SequencePool {
     const slot = this.slots[index]!;
     const mustClear = slot.tenant !== request.tenant;
     slot.busy = true;
+    slot.draining = false;
     slot.tenant = request.tenant;
     slot.affinityKey = request.affinityKey;
     slot.lastUsed = this.clock++;
@@ -131,23 +193,33 @@ export class SequencePool {
         slot.tenant = undefined;
         slot.affinityKey = undefined;
       },
+      drain: () => {
+        if (!released) slot.draining = true;
+      },
       release: () => {
         if (released) return;
         released = true;
         slot.busy = false;
+        slot.draining = false;
         this.dispatch();
       },
     };
   }
 
   private dispatch(): void {
-    while (this.waiters.length > 0 && !this.closed) {
-      this.waiters.sort((a, b) => (b.request.priority ?? 0) - (a.request.priority ?? 0) || a.order - b.order);
-      const next = this.waiters[0]!;
-      const index = this.pick(next.request);
-      if (index === undefined) return;
-      this.waiters.shift();
+    if (this.closed) return;
+    this.waiters.sort((a, b) => (b.request.priority ?? 0) - (a.request.priority ?? 0) || a.order - b.order);
+    for (let w = 0; w < this.waiters.length; ) {
+      const next = this.waiters[w]!;
+      const index = this.pick(next.request, next.want);
+      if (index === undefined) {
+        if (next.want === undefined) return; // nothing free: nobody behind it will find a slot
+        w++; // this waiter's slot is still busy: others may take other slots meanwhile
+        continue;
+      }
+      this.waiters.splice(w, 1);
       next.removeAbort();
+      clearTimeout(next.timer);
       next.resolve(this.lease(index, next.request));
     }
   }

@@ -58,7 +58,7 @@ async function loadEngine(config: ReturnType<typeof ConfigSchema.parse>): Promis
     sequences: 8,
     prefillChunk: config.engine.prefillChunk,
     gpu: false,
-    budgets: { prefixTokens: config.requests.prefixTokens, suffixTokens: config.requests.suffixTokens, extraTokens: config.requests.extraTokens },
+    budgets: { prefixTokens: config.requests.prefixTokens, suffixTokens: config.requests.suffixTokens, extraTokens: config.requests.extraTokens, prefixAlignLines: config.requests.prefixAlignLines },
     speculative: { enabled: config.speculative.enabled, sources: config.speculative.sources, maxK: config.speculative.maxK },
   });
 }

@@ -207,7 +207,7 @@ async function main() {
       sequences: 2,
       prefillChunk: 64,
       gpu: false,
-      budgets: { prefixTokens: config1.requests.prefixTokens, suffixTokens: config1.requests.suffixTokens, extraTokens: config1.requests.extraTokens },
+      budgets: { prefixTokens: config1.requests.prefixTokens, suffixTokens: config1.requests.suffixTokens, extraTokens: config1.requests.extraTokens, prefixAlignLines: config1.requests.prefixAlignLines },
       speculative: { enabled: true, sources: ["client", "ngram", "draft-model"], maxK: 8 },
     });
   const pool = await ModelPoolEngine.create({ registry, factory, activeVersion: "shipped" });

@@ -92,6 +92,8 @@ export const ConfigSchema = z.object({
       cacheEntries: z.number().int().min(0).default(2_000),
       /** Prompt token budgets (the model's context minus generation room caps them further). */
       prefixTokens: z.number().int().min(16).default(1_024),
+      /** When the prefix is cut to its budget, the cut moves in steps of this many lines (KV reuse). */
+      prefixAlignLines: z.number().int().min(1).max(256).default(16),
       suffixTokens: z.number().int().min(0).default(256),
       extraTokens: z.number().int().min(0).default(512),
     })

@@ -196,6 +196,13 @@ export async function* runCompletion(input: CompletionRunInput): AsyncGenerator<
         stopReason = "cancelled";
         break;
       }
+      // Let the event loop turn between passes. node-llama-cpp's batch dispatcher keeps the
+      // context lock while decodes are queued; without a macrotask boundary, sequences that are
+      // generating re-queue their next pass from microtasks and the dispatcher never lets go, so
+      // another document's KV trim (eraseContextTokenRanges takes the same lock) waited until every
+      // other generation had finished: 80–120 ms with 8 typists. One setImmediate per pass costs
+      // microseconds, and the passes of all sequences still meet in the next batch.
+      await new Promise<void>((r) => setImmediate(r));
     }
   } finally {
     await decoder.return("cancelled");

@@ -15,6 +15,7 @@ import { linkedAbort } from "../../core/abort.js";
 import { buildTokenPrompt, detectFamily } from "../../prompt/index.js";
 import { CostModel } from "../../speculation/adaptive-k.js";
 import { runCompletion } from "./completion-run.js";
+import { ContextGate, gateSequence } from "./context-gate.js";
 import { loadLlama, loadModel, type EngineLogger, type LlamaRuntime } from "./load-llama.js";
 import { SequencePool } from "./sequence-pool.js";
 
@@ -31,7 +32,13 @@ export interface LlamaCppEngineOptions {
   /** Prefill chunk (tokens): the abort signal is checked between chunks. */
   prefillChunk: number;
   gpu: boolean;
-  budgets: { prefixTokens: number; suffixTokens: number; extraTokens: number };
+  /**
+   * Prompt budgets. prefixAlignLines (default 16): when the prefix must lose its start, the cut
+   * moves in steps of that many lines, so typing at the end of a long file re-evaluates the
+   * prompt once every 16 new lines instead of on every line (an SPM prompt's KV after the cut
+   * shifts whenever the cut does).
+   */
+  budgets: { prefixTokens: number; suffixTokens: number; extraTokens: number; prefixAlignLines?: number };
   speculative: { enabled: boolean; sources: DraftSourceName[]; maxK: number; k?: number };
   onProgress?: (loaded: number, label: string) => void;
   logger?: EngineLogger;
@@ -152,9 +159,11 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
       architecture: meta.general?.architecture,
       hasToken: (t) => this.tokenId(t) !== undefined,
     });
-    this.sequences = Array.from({ length: opts.sequences }, () => context.getSequence());
+    const gate = new ContextGate();
+    this.sequences = Array.from({ length: opts.sequences }, () => gateSequence(context.getSequence(), gate));
+    const draftGate = new ContextGate();
     this.draftSequences = draftContext
-      ? Array.from({ length: opts.sequences }, () => draftContext.getSequence())
+      ? Array.from({ length: opts.sequences }, () => gateSequence(draftContext.getSequence(), draftGate))
       : undefined;
     this.pool = new SequencePool(opts.sequences);
     // every in-flight request links to it: more than Node's default of 10 listeners is normal
@@ -245,7 +254,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
       const prompt = buildTokenPrompt(
         this.family,
         request.fim,
-        { ...this.opts.budgets, maxPromptTokens },
+        { prefixAlignLines: 16, ...this.opts.budgets, maxPromptTokens },
         {
           tokenize: (t) => this.tokenize(t),
           tokenId: (t) => this.tokenId(t),

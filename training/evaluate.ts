@@ -4,6 +4,9 @@
  *   - single-line infill: one whole line (after its indentation) is the middle; exact match of the
  *     generated line, and edit similarity
  *   - multi-line infill: 2–5 whole lines are the middle; exact match and edit similarity
+ *   - rest-of-line infill: the cursor sits at a random point inside a line's content and the middle
+ *     is the rest of that line (what an IDE asks for while the user types); exact match and edit
+ *     similarity. Reported beside, never instead of, whole-line single-line infill.
  *   - draft/target greedy agreement: fraction of target-greedy tokens the draft predicts too
  *     (teacher-forced on the target's output) — the greedy speculative acceptance rate
  *
@@ -20,7 +23,7 @@ const { values: args } = parseArgs({
     target: { type: "string", default: "models/ghostline-target.gguf" },
     draft: { type: "string", default: "models/ghostline-draft.gguf" },
     heldout: { type: "string", default: "training/work/corpus/heldout.jsonl" },
-    n: { type: "string", default: "200" },
+    n: { type: "string", default: "300" },
     seed: { type: "string", default: "42" },
     out: { type: "string", default: "training/work/eval.json" },
     threads: { type: "string", default: "2" },
@@ -46,7 +49,7 @@ export function editSimilarity(a: string, b: string): number {
 }
 
 interface Task {
-  kind: "line" | "multi";
+  kind: "line" | "multi" | "rest";
   lang: string;
   prefix: string;
   suffix: string;
@@ -60,7 +63,7 @@ function makeTasks(docs: { text: string; lang: string }[], n: number, rnd: () =>
     const doc = docs[Math.floor(rnd() * docs.length)]!;
     const lines = doc.text.split("\n");
     if (lines.length < 12) continue;
-    const kind: Task["kind"] = tasks.length % 2 === 0 ? "line" : "multi";
+    const kind: Task["kind"] = (["line", "multi", "rest"] as const)[tasks.length % 3]!;
     const li = 5 + Math.floor(rnd() * (lines.length - 10));
     const line = lines[li]!;
     const indent = line.length - line.trimStart().length;
@@ -70,6 +73,9 @@ function makeTasks(docs: { text: string; lang: string }[], n: number, rnd: () =>
     const before = lines.slice(0, li).join("\n") + "\n" + line.slice(0, indent);
     if (kind === "line") {
       tasks.push({ kind, lang: "", prefix: before, suffix: "\n" + lines.slice(li + 1).join("\n"), middle: content });
+    } else if (kind === "rest") {
+      const cut = 1 + Math.floor(rnd() * (content.length - 1)); // at least one character typed, at least one left
+      tasks.push({ kind, lang: "", prefix: before + content.slice(0, cut), suffix: "\n" + lines.slice(li + 1).join("\n"), middle: content.slice(cut) });
     } else {
       const count = 2 + Math.floor(rnd() * 4);
       const mid = [content, ...lines.slice(li + 1, li + count)].join("\n");
@@ -117,7 +123,7 @@ async function main() {
   const docs = readFileSync(args.heldout, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { text: string; lang: string });
   const tasks = makeTasks(docs, Number(args.n), mulberry32(Number(args.seed)));
   const eos = 2;
-  const acc = { line: { n: 0, exact: 0, sim: 0 }, multi: { n: 0, exact: 0, sim: 0 } };
+  const acc = { line: { n: 0, exact: 0, sim: 0 }, multi: { n: 0, exact: 0, sim: 0 }, rest: { n: 0, exact: 0, sim: 0 } };
   const byLang: Record<string, { n: number; exact: number }> = {};
   let agree = 0;
   let agreeN = 0;
@@ -125,11 +131,11 @@ async function main() {
   const examples: object[] = [];
   for (let i = 0; i < tasks.length; i++) {
     const t = tasks[i]!;
-    const maxGen = t.kind === "line" ? 48 : 128;
+    const maxGen = t.kind === "multi" ? 128 : 48;
     const prompt = fimTokens(target, t, ctxSize - maxGen - 2);
-    const gen = await greedy(tseq, prompt, maxGen, eos, t.kind === "line", target);
+    const gen = await greedy(tseq, prompt, maxGen, eos, t.kind !== "multi", target);
     let text = target.detokenize(gen);
-    if (t.kind === "line") text = text.split("\n")[0]!;
+    if (t.kind !== "multi") text = text.split("\n")[0]!;
     const exact = text.trimEnd() === t.middle.trimEnd();
     const sim = editSimilarity(text.trimEnd(), t.middle.trimEnd());
     acc[t.kind].n++;
@@ -162,6 +168,7 @@ async function main() {
     seconds: (Date.now() - t0) / 1000,
     single_line: { n: acc.line.n, exact_match: acc.line.exact / Math.max(acc.line.n, 1), edit_similarity: acc.line.sim / Math.max(acc.line.n, 1) },
     multi_line: { n: acc.multi.n, exact_match: acc.multi.exact / Math.max(acc.multi.n, 1), edit_similarity: acc.multi.sim / Math.max(acc.multi.n, 1) },
+    rest_of_line: { n: acc.rest.n, exact_match: acc.rest.exact / Math.max(acc.rest.n, 1), edit_similarity: acc.rest.sim / Math.max(acc.rest.n, 1) },
     single_line_by_language: Object.fromEntries(Object.entries(byLang).map(([k, v]) => [k, { n: v.n, exact_match: v.exact / v.n }])),
     draft_target_greedy_agreement: agreeN ? agree / agreeN : null,
     agreement_tokens: agreeN,

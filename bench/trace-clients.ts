@@ -86,7 +86,7 @@ export async function replayWs(trace: TypingTrace, o: ReplayOptions): Promise<Cl
       } else res.superseded++;
     }
     if (m.type === "done") {
-      if (process.env.BENCH_DEBUG) process.stderr.write(`${trace.uri} ${m.id} ${JSON.stringify((m as { usage?: unknown }).usage)} ${(m as { stop_reason?: string }).stop_reason}\n`);
+      if (process.env.BENCH_DEBUG) process.stderr.write(`DBG ${trace.uri} ${m.id} ${JSON.stringify((m as { usage?: unknown }).usage)} ${(m as { stop_reason?: string }).stop_reason} ${(res.latenciesMs.at(-1) ?? -1).toFixed(1)}\n`);
       if (m.reused) res.reused[m.reused]++;
       pending.delete(m.id!);
     }

@@ -68,9 +68,11 @@ describe("buildTokenPrompt: budgets", () => {
     ["suffix cut at a line end", { suffixTokens: 11 }, "⟦<fim_prefix>⟧line1\nline2\nline3\ncur⟦<fim_suffix>⟧sor\nnext1\n⟦<fim_middle>⟧", true],
     ["suffix cut mid-line", { suffixTokens: 2 }, "⟦<fim_prefix>⟧line1\nline2\nline3\ncur⟦<fim_suffix>⟧so⟦<fim_middle>⟧", true],
     ["zero suffix", { suffixTokens: 0 }, "⟦<fim_prefix>⟧line1\nline2\nline3\ncur⟦<fim_suffix>⟧⟦<fim_middle>⟧", true],
-    // 3 control tokens; 20 left: prefix (21) keeps 2 lines = 9, suffix shrinks first to 11
-    ["max shrinks suffix before prefix", { maxPromptTokens: 23, prefixTokens: 9 }, "⟦<fim_prefix>⟧line3\ncur⟦<fim_suffix>⟧sor\nnext1\n⟦<fim_middle>⟧", true],
-    ["max then shrinks prefix", { maxPromptTokens: 8 }, "⟦<fim_prefix>⟧cur⟦<fim_suffix>⟧so⟦<fim_middle>⟧", true],
+    // 3 control tokens; 20 left: the suffix gets at most a quarter (5: its first line, 4), the
+    // prefix the rest within its own budget of 9 (2 lines)
+    ["max: the suffix takes at most a quarter of the room", { maxPromptTokens: 23, prefixTokens: 9 }, "⟦<fim_prefix>⟧line3\ncur⟦<fim_suffix>⟧sor\n⟦<fim_middle>⟧", true],
+    // 5 left: suffix 1 (a quarter), prefix 4 → "cur" (3; a whole line does not fit)
+    ["max: tiny room", { maxPromptTokens: 8 }, "⟦<fim_prefix>⟧cur⟦<fim_suffix>⟧s⟦<fim_middle>⟧", true],
   ];
   it.each(table)("%s", (_l, budget, want, truncated) => {
     const r = build("starcoder", src, budget);
@@ -161,5 +163,30 @@ describe("buildTokenPrompt: repository context", () => {
     const squeezed = build("ghostline", "y█", { maxPromptTokens: 6 }, extra, "b.py");
     expect(squeezed.text).toBe("⟦BOS⟧⟦<fim_suffix>⟧⟦<fim_prefix>⟧y⟦<fim_middle>⟧");
     expect(squeezed.truncated).toBe(false);
+  });
+});
+
+describe("buildTokenPrompt: a stable prompt start while typing (KV reuse)", () => {
+  it("typing at the end of a long file changes the SPM prompt's start only when the aligned prefix cut moves", () => {
+    const lines = Array.from({ length: 300 }, (_, i) => `const value${i} = compute(${i});`);
+    const before = lines.slice(0, 200).join("\n") + "\n";
+    const after = "\n" + lines.slice(200).join("\n");
+    const typed = "function added(a, b) {\n  return a + b;\n}\nconst more = added(1, 2);\n".repeat(4);
+    const budget = { prefixTokens: 1000, suffixTokens: 1000, extraTokens: 0, maxPromptTokens: 600, prefixAlignLines: 16 };
+    const tok = fakeTokenizer(VOCABS.ghostline);
+    let prev: number[] | undefined;
+    let restarts = 0;
+    for (let i = 0; i <= typed.length; i++) {
+      const { tokens } = buildTokenPrompt("ghostline", { prefix: before + typed.slice(0, i), suffix: after }, budget, tok);
+      if (prev) {
+        let same = 0;
+        while (same < prev.length && prev[same] === tokens[same]) same++;
+        if (same < prev.length - 8) restarts++; // more than the cursor's last few tokens changed
+      }
+      prev = tokens;
+    }
+    // 16 lines typed: the 16-line-aligned cut moves about once; the suffix part never changes
+    expect(restarts).toBeGreaterThanOrEqual(1);
+    expect(restarts).toBeLessThanOrEqual(2);
   });
 });

@@ -5,6 +5,9 @@ import { checkBudget, familySpec, repoNameOf } from "./families.js";
 import { keepEndTokens, keepStartTokens } from "./truncate.js";
 import type { FamilySpec, FimFamily, PromptTokenizer, Segment, TokenBudget, TokenPrompt } from "./types.js";
 
+/** Most of the prompt room the suffix, and separately the extra context, may take. */
+const SHARE = 0.25;
+
 /** Smallest useful remainder for a partially included extra snippet (tokens). */
 const MIN_PARTIAL_EXTRA = 8;
 
@@ -13,8 +16,12 @@ const MIN_PARTIAL_EXTRA = 8;
  *
  * User text (prefix, suffix, snippets) is tokenized separately with `tok.tokenize`, so a literal
  * "<fim_prefix>" in a file stays text; control tokens come only from `tok.tokenId`. The prefix is
- * cut from the left and the suffix from the right (at line boundaries when possible); when the
- * whole exceeds `maxPromptTokens`, extra context shrinks first, then the suffix, then the prefix.
+ * cut from the left and the suffix from the right (at line boundaries when possible). Within
+ * `maxPromptTokens` the suffix and the extra context each get at most a fixed share (a quarter) of
+ * the room and the prefix gets the rest: the split must not move while the user types. (It used
+ * to shrink the suffix as the prefix grew; with the suffix first in SPM order, every such shrink
+ * changed the prompt's start and threw away the whole KV state: a full prefill every few
+ * keystrokes at the end of a long file.)
  * Throws `context_overflow` when not even the template fits, `engine_error` when the vocabulary
  * lacks the family's FIM tokens.
  */
@@ -56,13 +63,10 @@ export function buildTokenPrompt(family: FimFamily, input: FimInput, budget: Tok
   const tokenize = (t: string): number[] => tok.tokenize(t);
   const showSuffix = spec.layout.some((s) => s.kind === "slot" && s.slot === "suffix");
   const align = Math.max(1, Math.floor(budget.prefixAlignLines ?? 1));
-  let pre = keepEndTokens(input.prefix, Math.min(prefixB, avail), tokenize, align);
-  let suf = showSuffix ? keepStartTokens(input.suffix, Math.min(suffixB, avail), tokenize) : { tokens: [], truncated: false };
-  if (pre.tokens.length + suf.tokens.length > avail) {
-    suf = keepStartTokens(input.suffix, Math.max(0, avail - pre.tokens.length), tokenize);
-    if (pre.tokens.length + suf.tokens.length > avail) pre = keepEndTokens(input.prefix, avail - suf.tokens.length, tokenize, align);
-  }
-  const extra = extraTokens(spec, input, Math.min(extraB, avail - pre.tokens.length - suf.tokens.length), tok, render);
+  const share = Math.floor(avail * SHARE);
+  const suf = showSuffix ? keepStartTokens(input.suffix, Math.min(suffixB, share), tokenize) : { tokens: [], truncated: false };
+  const extra = extraTokens(spec, input, Math.min(extraB, share, avail - suf.tokens.length), tok, render);
+  const pre = keepEndTokens(input.prefix, Math.min(prefixB, avail - suf.tokens.length - extra.tokens.length), tokenize, align);
 
   const tokens: number[] = useBos ? [tok.bos!] : [];
   for (const s of spec.layout) {

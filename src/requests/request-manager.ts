@@ -28,7 +28,7 @@ import { CompletionCache } from "./completion-cache.js";
 import { Admission, type AdmissionTicket } from "../scheduler/admission.js";
 import { createLifecycleMetrics, type LifecycleMetrics } from "./lifecycle-metrics.js";
 import { affinityKeyOf, completionId as newCompletionId, docKeyOf, isCacheable, paramsKeyOf, typedThrough } from "./request-keys.js";
-import { LruMap } from "./lru-map.js";
+import { LruMap } from "../core/lru-map.js";
 
 /** Longest wait for a superseded generation of the same document to leave the engine (ms). */
 const SERIALIZE_WAIT_MS = 10_000;

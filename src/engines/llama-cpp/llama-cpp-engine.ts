@@ -12,6 +12,7 @@ import type { LlamaContext, LlamaModel, Token } from "node-llama-cpp";
 import { GhostlineError, toGhostlineError } from "../../core/errors.js";
 import type { DraftSourceName, Engine, EngineEvent, EngineInfo, EngineRequest } from "../../core/types.js";
 import { linkedAbort } from "../../core/abort.js";
+import { LruMap } from "../../core/lru-map.js";
 import { buildTokenPrompt, detectFamily } from "../../prompt/index.js";
 import { CostModel } from "../../speculation/adaptive-k.js";
 import { runCompletion } from "./completion-run.js";
@@ -137,6 +138,9 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
   private readonly sequences;
   private readonly draftSequences;
   private readonly closing = new AbortController();
+  private readonly tokenMemo = new LruMap<string, readonly number[]>(4096);
+  /** Special-token names → ids (a handful per family; looked up on every request). */
+  private readonly tokenIds = new Map<string, number | undefined>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly counters = { evaluated: 0, reused: 0, requests: 0 };
   private closed = false;
@@ -182,8 +186,18 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
   }
 
   /** Tokenizes user text (special tokens are NOT parsed: a literal "<fim_prefix>" stays text). */
+  /**
+   * Tokenizes user text (never producing special tokens). Memoised: the prompt builder tokenizes
+   * every line of the prefix and suffix to place the budget cuts, then the kept text; from one
+   * keystroke to the next only the cursor's line and the kept prefix change, so the memo turns
+   * ~40 native calls (~0.9 ms, half a decode step of the shipped model) into about two.
+   */
   tokenize(text: string): number[] {
-    return this.model.tokenize(text, false);
+    const hit = this.tokenMemo.get(text);
+    if (hit) return hit as number[];
+    const tokens = Object.freeze(this.model.tokenize(text, false) as number[]);
+    this.tokenMemo.set(text, tokens);
+    return tokens as number[];
   }
 
   detokenize(tokens: readonly number[], lastTokens?: readonly number[]): string {
@@ -192,8 +206,11 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
 
   /** The id of a single (special) token spelled `text`, if the vocabulary has one. */
   private tokenId(text: string): number | undefined {
+    if (this.tokenIds.has(text)) return this.tokenIds.get(text);
     const t = this.model.tokenize(text, true);
-    return t.length === 1 && this.model.detokenize(t, true) === text ? t[0] : undefined;
+    const id = t.length === 1 && this.model.detokenize(t, true) === text ? t[0] : undefined;
+    this.tokenIds.set(text, id);
+    return id;
   }
 
   stats(): LlamaCppEngineStats {

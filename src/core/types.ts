@@ -113,6 +113,11 @@ export interface EngineRequest {
   deadline?: number;
   /** Scheduling priority: higher runs first when queued (newest keystroke gets the highest). */
   priority?: number;
+  /**
+   * One of several choices of one request (n > 1): runs beside its siblings, so it must not wait
+   * for the KV sequence a sibling holds (a superseded request's sequence is worth waiting for).
+   */
+  parallel?: boolean;
   /** Model version to use (registry); engine default when absent. */
   model?: string;
 }

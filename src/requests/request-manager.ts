@@ -152,6 +152,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
       speculative: { enabled: spec.enabled, sources: spec.sources, maxK: spec.maxK, ...(spec.k !== undefined ? { k: spec.k } : {}) },
       deadline: req.arrivedAt + (req.deadlineMs ?? config.requests.defaultDeadlineMs),
       priority: ticket.priority,
+      ...(req.parallel ? { parallel: true } : {}),
       ...(extra.clientDraft !== undefined ? { clientDraft: extra.clientDraft } : {}),
       ...(req.model !== undefined ? { model: req.model } : {}),
     };

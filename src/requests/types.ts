@@ -13,6 +13,8 @@ export interface CompletionRequest {
   user?: string;
   /** Document identity (uri or filepath). Requests with the same tenant+documentKey are "latest wins". */
   documentKey?: string;
+  /** One of n > 1 choices of one client request (see EngineRequest.parallel). */
+  parallel?: boolean;
   fim: FimInput;
   sampling: SamplingParams;
   stop: StopRules;

@@ -41,6 +41,7 @@ export interface CompletionFields {
   model?: string;
   user?: string;
   documentKey?: string;
+  parallel?: boolean;
 }
 
 /** Builds the manager's request from protocol-neutral fields. */
@@ -66,6 +67,7 @@ export function buildCompletionRequest(ctx: EdgeContext, auth: AuthContext, sour
     tenant: auth.tenant,
     ...(user !== undefined ? { user } : {}),
     ...(f.documentKey ? { documentKey: f.documentKey } : {}),
+    ...(f.parallel ? { parallel: true } : {}),
     fim: {
       prefix: f.prefix,
       suffix: f.suffix,

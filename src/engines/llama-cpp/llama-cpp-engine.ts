@@ -308,6 +308,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
           tenant: request.tenant,
           affinityKey: request.affinityKey,
           ...(request.priority !== undefined ? { priority: request.priority } : {}),
+          ...(request.parallel ? { parallel: true } : {}),
           sharedPrefix: (i) =>
             this.sequences[i]!.compareContextTokens(prompt.tokens as Token[]).firstDifferentIndex,
         },

@@ -72,7 +72,8 @@ describe("SequencePool", () => {
     b.release(); // docB's KV state sits in a free slot; one slot was never used
     a.drain(); // docA's request was cancelled by the next keystroke
     let got: number | undefined;
-    const next = pool.acquire(req("t", "docA")).then((l) => ((got = l!.index), l!));
+    // slot 0 holds 300 tokens of docA's prompt, slot 1 docB's (2 shared: BOS + a FIM token)
+    const next = pool.acquire(req("t", "docA", [300, 2, 0])).then((l) => ((got = l!.index), l!));
     await new Promise((r) => setTimeout(r, 60)); // past busyWaitMs: still waiting, the slot drains
     expect(got).toBeUndefined();
     a.release();
@@ -85,7 +86,7 @@ describe("SequencePool", () => {
     const pool = new SequencePool(2, 1000, 10);
     const a = (await pool.acquire(req("t", "docA")))!;
     const t0 = Date.now();
-    const second = (await pool.acquire(req("t", "docA")))!; // e.g. a parallel n>1 request
+    const second = (await pool.acquire(req("t", "docA", [300, 0])))!; // e.g. a parallel n>1 request
     expect(second.index).not.toBe(a.index);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(9);
   });
@@ -94,8 +95,38 @@ describe("SequencePool", () => {
     const pool = new SequencePool(2, 40, 10);
     const a = (await pool.acquire(req("t", "docA")))!;
     a.drain(); // ...but never releases (a stuck engine call)
-    const other = (await pool.acquire(req("t", "docA")))!;
+    const other = (await pool.acquire(req("t", "docA", [300, 0])))!;
     expect(other.index).not.toBe(a.index);
     expect(pool.stats()).toEqual({ busy: 2, free: 0, queued: 0 });
+  });
+
+  it("a parallel sibling (n > 1) never waits for the slot a sibling holds", async () => {
+    const pool = new SequencePool(2, 1000, 80);
+    const first = (await pool.acquire(req("t", "doc", [0, 0])))!;
+    const prefixes = [0, 0];
+    prefixes[first.index] = 300;
+    const t0 = Date.now();
+    const sibling = (await pool.acquire({ ...req("t", "doc", prefixes), parallel: true }))!;
+    expect(sibling.index).not.toBe(first.index);
+    expect(Date.now() - t0).toBeLessThan(40);
+  });
+
+  it("places by content: one key with two different prompts does not make them evict each other", async () => {
+    const pool = new SequencePool(3);
+    const r1 = (await pool.acquire(req("t", "file.ts")))!; // region 1 of a file
+    const r2 = (await pool.acquire(req("t", "file.ts")))!; // region 2, same key (e.g. no document id)
+    r1.release();
+    r2.release();
+    // region 2's next keystroke: slot r2 holds 250 tokens of its prompt, slot r1 only the shared start
+    const prefixes = [0, 0, 0];
+    prefixes[r1.index] = 20;
+    prefixes[r2.index] = 250;
+    const next = (await pool.acquire(req("t", "file.ts", prefixes)))!;
+    expect(next.index).toBe(r2.index);
+    next.release();
+    // a prompt sharing nothing useful with any slot takes the unused one, not another document's
+    const fresh = (await pool.acquire(req("t", "other.ts", [2, 2, 0])))!;
+    expect(fresh.index).not.toBe(r1.index);
+    expect(fresh.index).not.toBe(r2.index);
   });
 });

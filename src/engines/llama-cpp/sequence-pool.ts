@@ -6,8 +6,12 @@
  * full prefill into a 1–2 token evaluation. KV state must never leak between tenants: a slot that
  * last served another tenant is handed out with `mustClear` set and is never chosen for reuse.
  * When every slot is busy, waiters are served by priority (higher first) then arrival order.
- * When the slot that holds the request's state is busy (same affinity key, or a shared prompt
- * prefix at least `minSharedGain` tokens longer than any free slot's), the request waits for that
+ * Placement is by content first: the same-tenant slot whose KV state shares the longest prompt
+ * prefix (at least `minUseful` tokens) wins, the affinity key only breaks ties — two requests
+ * with one key but different prompts (two regions of one file, two users of one team key) must not
+ * take turns evicting each other. Then an unused slot, then the least recently used.
+ * When the slot that holds the request's state is busy (a shared prompt prefix at least
+ * `minSharedGain` tokens longer than any free slot's), the request waits for that
  * slot instead of taking another document's slot and evicting its KV state (which would cascade:
  * that document's next keystroke then misses too). Typically the busy one is the same document's
  * previous request, cancelled by this keystroke (an aborted HTTP request may not have been noticed
@@ -32,6 +36,8 @@ export interface LeaseRequest {
   tenant: string;
   affinityKey: string;
   priority?: number;
+  /** Runs beside sibling requests (n > 1 choices): never waits for a busy slot holding its state. */
+  parallel?: boolean;
   /** Length of the prompt prefix slot `index` already holds (compared only for same-tenant slots). */
   sharedPrefix: (index: number) => number;
 }
@@ -64,8 +70,9 @@ export class SequencePool {
   constructor(
     size: number,
     private readonly affinityWaitMs = 1000,
-    private readonly busyWaitMs = 25,
+    private readonly busyWaitMs = 80,
     private readonly minSharedGain = 32,
+    private readonly minUseful = 16,
   ) {
     if (!Number.isInteger(size) || size < 1)
       throw new RangeError(`pool size must be a positive integer, got ${size}`);
@@ -91,7 +98,7 @@ export class SequencePool {
   acquire(request: LeaseRequest, options: { signal?: AbortSignal } = {}): Promise<SequenceLease | null> {
     const { signal } = options;
     if (this.closed || signal?.aborted) return Promise.resolve(null);
-    const want = this.busyHolder(request);
+    const want = request.parallel ? undefined : this.busyHolder(request);
     const index = want !== undefined ? undefined : this.pick(request, undefined);
     if (index !== undefined) return Promise.resolve(this.lease(index, request));
     return new Promise((resolve) => {
@@ -145,7 +152,7 @@ export class SequencePool {
     for (let i = 0; i < this.slots.length; i++) {
       const slot = this.slots[i]!;
       if (slot.tenant !== request.tenant) continue;
-      const shared = slot.affinityKey === request.affinityKey ? Infinity : request.sharedPrefix(i);
+      const shared = request.sharedPrefix(i);
       if (!slot.busy) bestFree = Math.max(bestFree, shared);
       else if (shared > busyShared) {
         busyShared = shared;
@@ -162,12 +169,14 @@ export class SequencePool {
     for (let i = 0; i < this.slots.length; i++) {
       const slot = this.slots[i]!;
       if (slot.busy) continue;
-      const affine = slot.tenant === request.tenant && slot.affinityKey === request.affinityKey;
+      const sameTenant = slot.tenant === request.tenant;
+      const affine = sameTenant && slot.affinityKey === request.affinityKey;
+      const shared = sameTenant ? request.sharedPrefix(i) : 0;
       let score: number;
-      if (affine) score = 3e9;
-      else if (slot.tenant === request.tenant) score = 1e9 + request.sharedPrefix(i) * 1e3;
-      else if (slot.tenant === undefined) score = 5e8;
-      else score = 0;
+      if (shared >= this.minUseful) score = 3e9 + shared * 1e3 + (affine ? 500 : 0);
+      else if (affine) score = 2e9; // its document, though little is reusable (e.g. a different region)
+      else if (slot.tenant === undefined) score = 1e9; // unused: evicts nobody
+      else score = 0; // evicts someone: the least recently used
       score -= slot.lastUsed / 1e6; // ties: least recently used
       if (score > bestScore) {
         bestScore = score;

@@ -151,6 +151,7 @@ async function handleInfill(ctx: EdgeContext, req: FastifyRequest, reply: Fastif
       ...(body.speculative !== undefined ? { speculative: body.speculative } : {}),
       ...(body.model ? { model: body.model } : {}),
       ...(n === 1 && body.filepath ? { documentKey: body.filepath } : {}),
+      ...(n > 1 ? { parallel: true } : {}),
     }),
   );
   const { signal, dispose } = disconnectSignal(req, reply);

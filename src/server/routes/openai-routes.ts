@@ -82,6 +82,7 @@ async function handleOpenAI(ctx: EdgeContext, req: FastifyRequest, reply: Fastif
       ...(body.user ? { user: body.user } : {}),
       // n > 1: choices must not supersede each other (latest-wins is per document).
       ...(n === 1 && body.filepath ? { documentKey: body.filepath } : {}),
+      ...(n > 1 ? { parallel: true } : {}),
     }),
   );
   const { signal, dispose } = disconnectSignal(req, reply);

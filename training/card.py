@@ -44,6 +44,8 @@ def main():
         path = os.path.join(args.models, f"ghostline-{role}.gguf")
         meta, tensors = read_gguf(path)
         params = int(sum(t.size for t in tensors.values()))
+        per_param = os.path.getsize(path) / params
+        weights = "q8_0" if per_param < 1.5 else "f16" if per_param < 3 else "f32"
         arch = {k.split(".", 1)[1]: meta[k] for k in meta if k.startswith("llama.")}
         scores = {
             "heldout_loss": lastheld.get(f"heldout_loss_{role}"),
@@ -54,6 +56,7 @@ def main():
             scores.update({
                 "single_line_infill": ev["single_line"],
                 "multi_line_infill": ev["multi_line"],
+                **({"rest_of_line_infill": ev["rest_of_line"]} if "rest_of_line" in ev else {}),
                 "single_line_by_language": ev.get("single_line_by_language"),
                 "eval_tasks": ev["tasks"],
             })
@@ -64,6 +67,7 @@ def main():
             "role": role,
             "file": os.path.basename(path),
             "bytes": os.path.getsize(path),
+            "weights": weights,
             "parameters": params,
             "architecture": arch,
             "tokenizer": "SentencePiece BPE, 4,096 pieces, byte fallback, newline+indentation pieces, FIM control tokens (models/ghostline-tokenizer.model)",
@@ -72,7 +76,7 @@ def main():
                 "steps": last["step"],
                 "tokens": last["tokens"],
                 "seconds": last["time"],
-                "batch": "8 x 512 tokens",
+                "batch": "8 rows x 512 tokens; since step 1,453 several samples packed per row, each attending only to itself",
                 "optimizer": "AdamW (0.9, 0.95), wd 0.1, warmup 100, cosine",
                 "draft_distillation": "draft trained on 0.5 * data CE + 0.5 * KL(target || draft) on the same batches" if role == "draft" else None,
                 "machine": args.machine,
@@ -86,7 +90,7 @@ def main():
         md = [f"# ghostline-{role} ({args.version})", "",
               f"- Parameters: {params:,} — {arch.get('block_count')} layers, width {arch.get('embedding_length')}, "
               f"{arch.get('attention.head_count')} heads, FFN {arch.get('feed_forward_length')}, context {arch.get('context_length')}",
-              f"- File: `{card['file']}` ({card['bytes'] / 1e6:.1f} MB, f16 weights)",
+              f"- File: `{card['file']}` ({card['bytes'] / 1e6:.1f} MB, {weights} weights)",
               f"- Training: {last['step']} steps, {last['tokens'] / 1e6:.2f} M tokens, {last['time'] / 60:.0f} min on {args.machine}",
               f"- Data: {summary['files']} files, {sum(summary['bytes'].values()) / 1e6:.1f} MB "
               f"({', '.join(f'{k} {v / 1e6:.1f} MB' for k, v in summary['by_language'].items())})",
@@ -96,6 +100,9 @@ def main():
                    f"edit similarity {pct(ev['single_line']['edit_similarity'])}",
                    f"- Multi-line infill ({ev['multi_line']['n']} tasks): exact match {pct(ev['multi_line']['exact_match'])}, "
                    f"edit similarity {pct(ev['multi_line']['edit_similarity'])}"]
+            if "rest_of_line" in ev:
+                md += [f"- Rest-of-line infill, cursor inside the line ({ev['rest_of_line']['n']} tasks): exact match "
+                       f"{pct(ev['rest_of_line']['exact_match'])}, edit similarity {pct(ev['rest_of_line']['edit_similarity'])}"]
         md += [f"- Draft/target greedy agreement: {pct(ev.get('draft_target_greedy_agreement'))} "
                f"({ev.get('agreement_tokens')} target tokens, teacher-forced)", "",
                "Licence: MIT. Training data: the Python standard library (PSF) and permissively licensed npm packages; "

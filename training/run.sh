@@ -18,7 +18,12 @@ if [ ! -f models/ghostline-tokenizer.model ]; then
   $PY training/tokenizer.py
   cp training/work/tokenizer/ghostline.model models/ghostline-tokenizer.model
 fi
-$PY training/train.py --minutes "$MINUTES" --target "${TARGET:-target}" --batch "${BATCH:-8}" --total-steps "${TOTAL_STEPS:-2400}"
+if [ -f training/work/ckpt/state.pt ]; then
+  # continuing: re-warm to ANNEAL_FROM and anneal to 1e-4 over this run's wall time
+  $PY training/train.py --minutes "$MINUTES" --target "${TARGET:-target}" --batch "${BATCH:-8}" --anneal-from "${ANNEAL_FROM:-1e-3}" --anneal-to 1e-4
+else
+  $PY training/train.py --minutes "$MINUTES" --target "${TARGET:-target}" --batch "${BATCH:-8}" --total-steps "${TOTAL_STEPS:-2400}"
+fi
 for m in target draft; do
   $PY training/export.py --checkpoint "training/work/ckpt/$m.pt" --out "training/work/export/ghostline-$m.gguf" --name "ghostline-$m" --version "$(date +%Y%m%d)" --type q8_0
 done

@@ -97,6 +97,9 @@ def main():
     ap.add_argument("--anneal-to", type=float, default=None,
                     help="on resume: ignore --total-steps and decay the LR by cosine from where the checkpoint left "
                          "off down to this value over this run's --minutes (time-based, robust to a busy machine)")
+    ap.add_argument("--anneal-from", type=float, default=None,
+                    help="with --anneal-to: start the cosine from this LR instead of the checkpoint's (re-warm a "
+                         "finished run; the draft's LR keeps its ratio to the target's)")
     ap.add_argument("--distill", type=float, default=0.5, help="weight of the KL(target || draft) term")
     args = ap.parse_args()
 
@@ -151,6 +154,8 @@ def main():
                          version=f"step{step}")
 
     lr0_t, lr0_d = opt_t.param_groups[0]["lr"], opt_d.param_groups[0]["lr"]
+    if args.anneal_from is not None:
+        lr0_t, lr0_d = args.anneal_from, args.anneal_from * args.draft_lr / args.lr
     if args.anneal_to is not None:
         print(f"annealing lr {lr0_t:.2e} -> {args.anneal_to:.2e} over {args.minutes} min", flush=True)
     t_start = time.time()

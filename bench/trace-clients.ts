@@ -2,10 +2,11 @@
  * Typing-trace clients: replay one trace in real time (scaled by `speed`) against a server and
  * record keystroke→first-token latencies. Three clients:
  *  - ws:   Ghostline's WebSocket session (open once, change per keystroke, complete after debounce)
- * All three wait the shipped client library's AdaptiveDebounce (base = the server's
- * ClientSettings.debounceMs) before requesting, so they differ only in protocol and server.
  *  - http: OpenAI-style POST /v1/completions (stream), aborting the previous request per keystroke
  *  - peer: llama-server POST /infill (stream), aborting per keystroke (opt-in, --peer URL)
+ * All three wait the shipped client library's AdaptiveDebounce (base = the server's
+ * ClientSettings.debounceMs) before requesting, so they differ only in protocol and server.
+ * BENCH_DEBUG=1 prints each WS completion's server usage and timings to stderr.
  */
 import WebSocket from "ws";
 import { AdaptiveDebounce } from "../packages/client/src/debounce.js";

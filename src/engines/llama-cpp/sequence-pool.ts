@@ -26,7 +26,7 @@ export interface SequenceLease {
   readonly mustClear: boolean;
   /** Marks the slot's KV state unknown (e.g. after a failed clear): its next lease gets `mustClear`. */
   invalidate(): void;
-  /** The lease's generation was cancelled and will release soon: same-key requests wait for it. */
+  /** The lease's generation was cancelled and will release soon: a request whose KV state the slot holds waits for it. */
   drain(): void;
   release(): void;
 }
@@ -98,8 +98,17 @@ export class SequencePool {
   acquire(request: LeaseRequest, options: { signal?: AbortSignal } = {}): Promise<SequenceLease | null> {
     const { signal } = options;
     if (this.closed || signal?.aborted) return Promise.resolve(null);
-    const want = request.parallel ? undefined : this.busyHolder(request);
-    const index = want !== undefined ? undefined : this.pick(request, undefined);
+    // busyHolder and pick both compare the prompt with every same-tenant slot: compare once here
+    // (the waiter keeps the original: slots change while it waits)
+    const seen = new Map<number, number>();
+    const sharedPrefix = (i: number): number => {
+      let n = seen.get(i);
+      if (n === undefined) seen.set(i, (n = request.sharedPrefix(i)));
+      return n;
+    };
+    const once: LeaseRequest = { ...request, sharedPrefix };
+    const want = request.parallel ? undefined : this.busyHolder(once);
+    const index = want !== undefined ? undefined : this.pick(once, undefined);
     if (index !== undefined) return Promise.resolve(this.lease(index, request));
     return new Promise((resolve) => {
       const waiter: Waiter = { request, order: this.clock++, resolve, removeAbort: () => {}, want };
@@ -141,8 +150,8 @@ export class SequencePool {
   }
 
   /**
-   * The busy slot worth waiting for, if any: it holds this request's state (same key, or a shared
-   * prefix longer than every free slot's by minSharedGain) while some other slot is free.
+   * The busy slot worth waiting for, if any: it holds this request's state (a shared prefix longer
+   * than every free slot's by minSharedGain) while some other slot is free.
    */
   private busyHolder(request: LeaseRequest): number | undefined {
     if (!this.slots.some((s) => !s.busy)) return undefined; // all busy: queue normally

@@ -25,7 +25,7 @@ else
   $PY training/train.py --minutes "$MINUTES" --target "${TARGET:-target}" --batch "${BATCH:-8}" --total-steps "${TOTAL_STEPS:-2400}"
 fi
 for m in target draft; do
-  $PY training/export.py --checkpoint "training/work/ckpt/$m.pt" --out "training/work/export/ghostline-$m.gguf" --name "ghostline-$m" --version "$(date +%Y%m%d)" --type q8_0
+  $PY training/export.py --checkpoint "training/work/ckpt/$m.pt" --out "training/work/export/ghostline-$m.gguf" --name "ghostline-$m" --version "$(date +%Y%m%d)"
 done
 npx tsx training/evaluate.ts --target training/work/export/ghostline-target.gguf --draft training/work/export/ghostline-draft.gguf --out training/work/eval.json
 echo "compare training/work/eval.json with models/*.card.md, then copy training/work/export/*.gguf to models/ if better"

@@ -86,13 +86,17 @@ class FimSampler:
         return a, max(b, a)
 
     def sample(self):
+        return self.sample_with_middle()[0]
+
+    def sample_with_middle(self):
+        """(ids, m): m is the index of the first middle token (len(ids) when there is none)."""
         r = self.rng
         doc = self._pick_doc()
         window = self._window(doc, int(self.ctx * 3.6))
         T1 = self.ctx + 1
         if r.random() >= self.fim_rate or len(window) < 20:
             ids = [self.BOS] + self.sp.encode(window)
-            return ids[:T1]
+            return ids[:T1], T1
         a, b = self._split(window)
         enc = self.sp.encode
         prefix, middle, suffix = enc(window[:a]), enc(window[a:b]), enc(window[b:])
@@ -104,7 +108,7 @@ class FimSampler:
             ids = [self.BOS, self.SUF] + suffix + [self.PRE] + prefix + [self.MID] + middle + [self.EOS]
         else:
             ids = [self.BOS, self.PRE] + prefix + [self.SUF] + suffix + [self.MID] + middle + [self.EOS]
-        return ids[:T1]
+        return ids[:T1], len(ids) - len(middle) - 1
 
     def batch(self, n):
         """One sample per row, padded (used by the fine-tuner's checks and older callers)."""
@@ -115,23 +119,30 @@ class FimSampler:
             x[i, : len(ids)] = torch.tensor(ids)
         return x
 
-    def packed_batch(self, n, min_room=48):
+    def packed_batch(self, n, min_room=48, middle_weight=None):
         """Rows filled with several samples back to back, plus a segment id per position (-1 on
         padding). With LlamaLM(idx, seg) each sample attends only to itself and its RoPE positions
         restart at 0, so a packed row trains exactly like separate rows, without computing on
-        padding (one sample per row left ~18 % of a 512-token row empty)."""
+        padding (one sample per row left ~18 % of a 512-token row empty).
+
+        With middle_weight, also returns a per-position loss weight: middle_weight where the
+        position is a FIM middle token or its closing </s>, 1 elsewhere (weighted_ce)."""
         T1 = self.ctx + 1
         x = torch.full((n, T1), self.PAD, dtype=torch.long)
         seg = torch.full((n, T1), -1, dtype=torch.long)
+        w = torch.ones((n, T1), dtype=torch.float32)
         for i in range(n):
             at, k = 0, 0
             while T1 - at >= min_room:
-                ids = self.sample()[: T1 - at]
+                ids, mid = self.sample_with_middle()
+                ids = ids[: T1 - at]
                 x[i, at:at + len(ids)] = torch.tensor(ids)
                 seg[i, at:at + len(ids)] = k
+                if middle_weight is not None and mid < len(ids):
+                    w[i, at + mid:at + len(ids)] = middle_weight
                 at += len(ids)
                 k += 1
-        return x, seg
+        return (x, seg, w) if middle_weight is not None else (x, seg)
 
 
 def targets(x, seg, pad):

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole model pipeline, resumable: install → corpus → tokenizer → train (target + draft) →
-# export → evaluate. Re-running resumes training from training/work/ckpt/state.pt.
+# export → evaluate. Re-running resumes training from training/work/ckpt/state.pt; without a
+# checkpoint it continues from the shipped models/ghostline-{target,draft}.gguf (FRESH=1: from scratch).
 #
 #   bash training/run.sh [MINUTES]            # default 120 minutes of training this run
 #   TARGET=target-gpu BATCH=64 bash training/run.sh 60    # on a CUDA machine (same code)
@@ -18,9 +19,11 @@ if [ ! -f models/ghostline-tokenizer.model ]; then
   $PY training/tokenizer.py
   cp training/work/tokenizer/ghostline.model models/ghostline-tokenizer.model
 fi
-if [ -f training/work/ckpt/state.pt ]; then
-  # continuing: re-warm to ANNEAL_FROM and anneal to 1e-4 over this run's wall time
-  $PY training/train.py --minutes "$MINUTES" --target "${TARGET:-target}" --batch "${BATCH:-8}" --anneal-from "${ANNEAL_FROM:-1e-3}" --anneal-to 1e-4
+if [ -f training/work/ckpt/state.pt ] || { [ -z "${FRESH:-}" ] && [ -f models/ghostline-target.gguf ] && [ "${TARGET:-target}" = target ]; }; then
+  # continuing (checkpoint, else the shipped models): re-warm to ANNEAL_FROM and anneal to 1e-4 over
+  # this run's wall time; FIM middle tokens weigh MIDDLE_WEIGHT times the rest in the loss
+  $PY training/train.py --minutes "$MINUTES" --target "${TARGET:-target}" --batch "${BATCH:-8}" --init-from models \
+    --anneal-from "${ANNEAL_FROM:-1e-3}" --anneal-to 1e-4 --middle-weight "${MIDDLE_WEIGHT:-3}"
 else
   $PY training/train.py --minutes "$MINUTES" --target "${TARGET:-target}" --batch "${BATCH:-8}" --total-steps "${TOTAL_STEPS:-2400}"
 fi

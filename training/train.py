@@ -42,6 +42,14 @@ def masked_ce(logits, y, pad):
     return F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), ignore_index=pad)
 
 
+def weighted_ce(logits, y, pad, w):
+    """Cross-entropy with a per-target weight (w[:, 1:] of packed_batch's weights: the weight of
+    the token being predicted), normalised by the total weight of non-padding targets."""
+    ce = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), ignore_index=pad, reduction="none")
+    wt = w[:, 1:].reshape(-1) * (y.reshape(-1) != pad)
+    return (ce * wt).sum() / wt.sum().clamp(min=1)
+
+
 @torch.no_grad()
 def evaluate(model, batches, pad):
     model.eval()
@@ -100,6 +108,11 @@ def main():
     ap.add_argument("--anneal-from", type=float, default=None,
                     help="with --anneal-to: start the cosine from this LR instead of the checkpoint's (re-warm a "
                          "finished run; the draft's LR keeps its ratio to the target's)")
+    ap.add_argument("--init-from", default=None,
+                    help="directory with ghostline-target.gguf / ghostline-draft.gguf (+ .card.json) to start from "
+                         "when there is no checkpoint, e.g. models/ (optimizer state starts fresh; use --anneal-from)")
+    ap.add_argument("--middle-weight", type=float, default=1.0,
+                    help="loss weight of FIM middle tokens (and their </s>) relative to all other tokens")
     ap.add_argument("--distill", type=float, default=0.5, help="weight of the KL(target || draft) term")
     args = ap.parse_args()
 
@@ -133,6 +146,16 @@ def main():
         sampler.set_state(ck["sampler"]); torch.set_rng_state(ck["torch_rng"])
         step, tokens, train_seconds = ck["step"], ck["tokens"], ck.get("train_seconds", 0.0)
         print(f"resumed at step {step} ({tokens} tokens, {train_seconds / 60:.1f} min trained)", flush=True)
+    elif args.init_from:
+        from parity import model_from_gguf
+        for name, m in (("target", target), ("draft", draft)):
+            src, _ = model_from_gguf(os.path.join(args.init_from, f"ghostline-{name}.gguf"))
+            m.load_state_dict(src.state_dict())
+        card = os.path.join(args.init_from, "ghostline-target.card.json")
+        if os.path.exists(card):
+            tr = json.load(open(card)).get("training", {})
+            step, tokens, train_seconds = tr.get("steps", 0), tr.get("tokens", 0), float(tr.get("seconds", 0))
+        print(f"initialised from {args.init_from} (step {step}, {tokens} tokens, {train_seconds / 60:.1f} min trained)", flush=True)
     print(f"device={device} target={target.num_params()} params draft={draft.num_params()} params", flush=True)
 
     log = open(os.path.join(args.ckpt_dir, "log.jsonl"), "a")
@@ -163,7 +186,7 @@ def main():
     pad = sp.pad_id()
     while time.time() - t_start < args.minutes * 60:
         t0 = time.time()
-        x, seg = (t.to(device) for t in sampler.packed_batch(args.batch))
+        x, seg, w = (t.to(device) for t in sampler.packed_batch(args.batch, middle_weight=args.middle_weight))
         inp, y, sin = x[:, :-1], targets(x, seg, pad), seg[:, :-1]
         frac = (time.time() - t_start) / (args.minutes * 60)
         for g in opt_t.param_groups:
@@ -173,13 +196,13 @@ def main():
             g["lr"] = (continued_lr(lr0_d, args.anneal_to * lr0_d / lr0_t, frac) if args.anneal_to is not None
                        else lr_at(step, args.draft_lr, 100, args.total_steps))
         logits_t = target(inp, sin)
-        loss_t = masked_ce(logits_t, y, pad)
+        loss_t = weighted_ce(logits_t, y, pad, w)
         opt_t.zero_grad(set_to_none=True)
         loss_t.backward()
         torch.nn.utils.clip_grad_norm_(target.parameters(), 1.0)
         opt_t.step()
         logits_d = draft(inp, sin)
-        loss_hard = masked_ce(logits_d, y, pad)
+        loss_hard = weighted_ce(logits_d, y, pad, w)
         m = (y != pad).reshape(-1)
         lt = logits_t.detach().reshape(-1, logits_t.size(-1))[m]
         ld = logits_d.reshape(-1, logits_d.size(-1))[m]

@@ -61,12 +61,13 @@ export function buildTokenPrompt(family: FimFamily, input: FimInput, budget: Tok
   if (avail < 1) throw new GhostlineError("context_overflow", `maxPromptTokens ${maxB} cannot hold the "${family}" template`);
 
   const tokenize = (t: string): number[] => tok.tokenize(t);
+  const joined = tok.tokenizeJoined ? (l: readonly string[]) => tok.tokenizeJoined!(l) : (l: readonly string[]) => tok.tokenize(l.join(""));
   const showSuffix = spec.layout.some((s) => s.kind === "slot" && s.slot === "suffix");
   const align = Math.max(1, Math.floor(budget.prefixAlignLines ?? 1));
   const share = Math.floor(avail * SHARE);
-  const suf = showSuffix ? keepStartTokens(input.suffix, Math.min(suffixB, share), tokenize) : { tokens: [], truncated: false };
+  const suf = showSuffix ? keepStartTokens(input.suffix, Math.min(suffixB, share), tokenize, joined) : { tokens: [], truncated: false };
   const extra = extraTokens(spec, input, Math.min(extraB, share, avail - suf.tokens.length), tok, render);
-  const pre = keepEndTokens(input.prefix, Math.min(prefixB, avail - suf.tokens.length - extra.tokens.length), tokenize, align);
+  const pre = keepEndTokens(input.prefix, Math.min(prefixB, avail - suf.tokens.length - extra.tokens.length), tokenize, align, joined);
 
   const tokens: number[] = useBos ? [tok.bos!] : [];
   for (const s of spec.layout) {

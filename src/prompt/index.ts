@@ -11,3 +11,4 @@ export { familySpec } from "./families.js";
 export { keepEndTokens, keepStartTokens, keepEndChars, keepStartChars } from "./truncate.js";
 export { splitAtCursor, CURSOR } from "./cursor.js";
 export { lineComment } from "./comment-syntax.js";
+export { chooseSplitRule, createJoinedTokenizer, splitAtIndentation, type SplitRule } from "./split-tokenizer.js";

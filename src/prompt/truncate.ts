@@ -23,59 +23,98 @@ export interface TokenPiece {
   truncated: boolean;
 }
 
+/** Start offset of the line that ends at `end` (exclusive; the line keeps its "\n"). */
+function lineStartBefore(text: string, end: number): number {
+  if (end <= 1) return 0;
+  return text.lastIndexOf("\n", end - 2) + 1;
+}
+
+/** Number of "\n" in text[0, end). */
+function countNewlines(text: string, end: number): number {
+  let n = 0;
+  for (let i = text.indexOf("\n"); i >= 0 && i < end; i = text.indexOf("\n", i + 1)) n++;
+  return n;
+}
+
 /**
  * Keeps the END of `text` within `budget` tokens (prefix truncation). `alignLines` (default 1):
  * when lines must be dropped, the first kept line index is rounded up to a multiple of it, so
  * the cut (and with it the whole KV prefix of an SPM prompt) moves only every `alignLines`
  * lines of growth instead of on every new line, at the cost of up to that many lines of context.
+ * Only the lines near the end are looked at (a keystroke in a long file costs the same as in a
+ * short one). `joined` tokenizes kept lines exactly as their concatenation (default: whole).
  */
-export function keepEndTokens(text: string, budget: number, tokenize: (t: string) => number[], alignLines = 1): TokenPiece {
+export function keepEndTokens(
+  text: string,
+  budget: number,
+  tokenize: (t: string) => number[],
+  alignLines = 1,
+  joined: (lines: readonly string[]) => number[] = (l) => tokenize(l.join("")),
+): TokenPiece {
   if (text.length === 0) return { tokens: [], truncated: false };
   if (budget <= 0) return { tokens: [], truncated: true };
-  const lines = splitLinesKeep(text);
+  // lines from the end while their (separately tokenized) sizes fit
+  const rev: string[] = [];
   let acc = 0;
-  let start = lines.length;
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const n = tokenize(lines[i]!).length;
+  let end = text.length;
+  let firstAt = text.length; // offset of the first kept line
+  while (end > 0) {
+    const at = lineStartBefore(text, end);
+    const line = text.slice(at, end);
+    const n = tokenize(line).length;
     if (acc + n > budget) break;
     acc += n;
-    start = i;
+    rev.push(line);
+    firstAt = at;
+    end = at;
   }
-  if (start > 0 && alignLines > 1) {
+  let lines = rev.reverse();
+  if (firstAt > 0 && alignLines > 1 && lines.length > 0) {
+    const start = countNewlines(text, firstAt); // absolute index of the first kept line
     const aligned = Math.ceil(start / alignLines) * alignLines;
-    if (aligned < lines.length) start = aligned;
+    if (aligned - start < lines.length) lines = lines.slice(aligned - start);
   }
-  while (start < lines.length) {
-    const tokens = tokenize(start === 0 ? text : lines.slice(start).join(""));
-    if (tokens.length <= budget) return { tokens, truncated: start > 0 };
-    start++;
+  for (let drop = 0; drop < lines.length; drop++) {
+    const kept = drop === 0 ? lines : lines.slice(drop);
+    const tokens = joined(kept);
+    if (tokens.length <= budget) return { tokens, truncated: firstAt > 0 || drop > 0 || kept.length < lines.length };
   }
   // Not even the cursor line fits: cut inside it (tokenize a bounded tail, keep its last tokens).
-  const last = lines[lines.length - 1]!;
+  const last = text.slice(lineStartBefore(text, text.length));
   const tail = last.length > budget * 32 ? last.slice(last.length - budget * 32) : last;
   const tokens = tokenize(tail);
   return { tokens: tokens.slice(Math.max(0, tokens.length - budget)), truncated: true };
 }
 
-/** Keeps the START of `text` within `budget` tokens (suffix truncation). */
-export function keepStartTokens(text: string, budget: number, tokenize: (t: string) => number[]): TokenPiece {
+/** Keeps the START of `text` within `budget` tokens (suffix truncation); only the lines near the start are looked at. */
+export function keepStartTokens(
+  text: string,
+  budget: number,
+  tokenize: (t: string) => number[],
+  joined: (lines: readonly string[]) => number[] = (l) => tokenize(l.join("")),
+): TokenPiece {
   if (text.length === 0) return { tokens: [], truncated: false };
   if (budget <= 0) return { tokens: [], truncated: true };
-  const lines = splitLinesKeep(text);
+  const lines: string[] = [];
   let acc = 0;
-  let end = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const n = tokenize(lines[i]!).length;
+  let at = 0;
+  while (at < text.length) {
+    const nl = text.indexOf("\n", at);
+    const end = nl < 0 ? text.length : nl + 1;
+    const line = text.slice(at, end);
+    const n = tokenize(line).length;
     if (acc + n > budget) break;
     acc += n;
-    end = i + 1;
+    lines.push(line);
+    at = end;
   }
-  while (end > 0) {
-    const tokens = tokenize(end === lines.length ? text : lines.slice(0, end).join(""));
-    if (tokens.length <= budget) return { tokens, truncated: end < lines.length };
-    end--;
+  const whole = at >= text.length;
+  for (let end = lines.length; end > 0; end--) {
+    const tokens = joined(end === lines.length ? lines : lines.slice(0, end));
+    if (tokens.length <= budget) return { tokens, truncated: !whole || end < lines.length };
   }
-  const first = lines[0]!;
+  const nl = text.indexOf("\n");
+  const first = nl < 0 ? text : text.slice(0, nl + 1);
   const head = first.length > budget * 32 ? first.slice(0, budget * 32) : first;
   return { tokens: tokenize(head).slice(0, budget), truncated: true };
 }

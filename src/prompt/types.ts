@@ -37,6 +37,11 @@ export interface CharBudget {
  */
 export interface PromptTokenizer {
   tokenize(text: string): number[];
+  /**
+   * Optional: the exact tokenization of `lines.join("")`, computed incrementally (see
+   * split-tokenizer.ts). Without it the joined text is tokenized whole.
+   */
+  tokenizeJoined?(lines: readonly string[]): number[];
   tokenId(text: string): number | undefined;
   bos?: number;
   eos?: number;

@@ -83,6 +83,16 @@ export async function* speculativeDecode(
     const room = contextSize - target.length - lead.length - 1; // positions left after the pending token
     if (room < 0) return "context_full";
 
+    // The first pass is always plain: it yields the first token after one target position, which is
+    // the latency the user sees (a verify pass costs nearly linearly in positions on small models,
+    // and the draft model would first have to prefill the prompt). Speculation starts at pass 2.
+    // It is submitted before the cheap sources propose (for shadow scoring only, on this pass), so
+    // their JS work overlaps the native pass instead of delaying the first token.
+    const t0 = performance.now();
+    const firstBase = target.length + lead.length;
+    const firstPass = first ? target.evaluate([history[history.length - 1]!], lead) : undefined;
+    firstPass?.catch(() => {}); // awaited below; no unhandled rejection while the sources propose
+
     // cheap sources: propose every step (also to shadow-score the ones not chosen)
     const cheap = new Map<DraftSourceName, DraftProposal>();
     const available: Partial<Record<DraftSourceName, number>> = {};
@@ -93,9 +103,6 @@ export async function* speculativeDecode(
         available[s.name] = p.tokens.length;
       } else available[s.name] = room;
     }
-    // The first pass is always plain: it yields the first token after one target position, which is
-    // the latency the user sees (a verify pass costs nearly linearly in positions on small models,
-    // and the draft model would first have to prefill the prompt). Speculation starts at pass 2.
     const choice = room > 0 && !first ? controller.choose(available) : { k: 0 };
 
     let drafts: number[] = [];
@@ -114,10 +121,10 @@ export async function* speculativeDecode(
       if (signal?.aborted) return "cancelled";
     }
 
-    const t0 = performance.now();
-    const base = target.length + lead.length;
-    const out = await target.evaluate([history[history.length - 1]!, ...drafts], lead);
-    const passMs = performance.now() - t0;
+    const t1 = firstPass ? t0 : performance.now();
+    const base = firstPass ? firstBase : target.length + lead.length;
+    const out = await (firstPass ?? target.evaluate([history[history.length - 1]!, ...drafts], lead));
+    const passMs = performance.now() - t1;
     stats.targetPasses++;
 
     let accepted: number;

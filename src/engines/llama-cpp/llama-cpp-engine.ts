@@ -13,7 +13,7 @@ import { GhostlineError, toGhostlineError } from "../../core/errors.js";
 import type { DraftSourceName, Engine, EngineEvent, EngineInfo, EngineRequest } from "../../core/types.js";
 import { linkedAbort } from "../../core/abort.js";
 import { LruMap } from "../../core/lru-map.js";
-import { buildTokenPrompt, detectFamily } from "../../prompt/index.js";
+import { buildTokenPrompt, chooseSplitRule, createJoinedTokenizer, detectFamily, type SplitRule } from "../../prompt/index.js";
 import { CostModel } from "../../speculation/adaptive-k.js";
 import { runCompletion } from "./completion-run.js";
 import { ContextGate, gateSequence } from "./context-gate.js";
@@ -55,6 +55,8 @@ export interface LlamaCppEngineStats {
   tokensEvaluated: number;
   tokensReused: number;
   requests: number;
+  /** Incremental prompt tokenization: the indentation widths cut at (split-tokenizer.ts), or null (whole-text tokenization). */
+  promptSplitRule: SplitRule | null;
 }
 
 /** The llama.cpp engine plus tokenizer access and stats. */
@@ -145,6 +147,9 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
   private readonly counters = { evaluated: 0, reused: 0, requests: 0 };
   private closed = false;
   private readonly costs = new CostModel();
+  /** Exact tokenization of joined prompt lines from memoised chunks, when the tokenizer allows it (split-tokenizer.ts). */
+  private readonly joinedTokenizer: ((lines: readonly string[]) => number[]) | undefined;
+  private readonly splitRule: SplitRule | undefined;
 
   constructor(
     private readonly opts: LlamaCppEngineOptions,
@@ -170,6 +175,10 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
       ? Array.from({ length: opts.sequences }, () => gateSequence(draftContext.getSequence(), draftGate))
       : undefined;
     this.pool = new SequencePool(opts.sequences);
+    const raw = (t: string): readonly number[] => this.model.tokenize(t, false) as number[];
+    const rule = chooseSplitRule(raw);
+    this.splitRule = rule;
+    this.joinedTokenizer = rule ? createJoinedTokenizer((t) => this.tokenize(t), rule) : undefined;
     // every in-flight request links to it: more than Node's default of 10 listeners is normal
     setMaxListeners(0, this.closing.signal);
     this.info = {
@@ -221,6 +230,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
       tokensEvaluated: this.counters.evaluated,
       tokensReused: this.counters.reused,
       requests: this.counters.requests,
+      promptSplitRule: this.splitRule ?? null,
     };
   }
 
@@ -273,6 +283,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
         { prefixAlignLines: 16, ...this.opts.budgets, maxPromptTokens },
         {
           tokenize: (t) => this.tokenize(t),
+          ...(this.joinedTokenizer ? { tokenizeJoined: this.joinedTokenizer } : {}),
           tokenId: (t) => this.tokenId(t),
           ...(bos !== undefined && this.model.tokens.shouldPrependBosToken ? { bos } : {}),
           ...(this.model.tokens.eos !== null ? { eos: this.model.tokens.eos } : {}),

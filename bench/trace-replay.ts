@@ -8,11 +8,11 @@
  * and bench/out/trace-replay.svg (latency CDF per client).
  *
  *   npx tsx bench/trace-replay.ts [--quick] [--typists 1,8] [--clients ws,http,peer] [--keys N] [--speed X]
- *                                 [--max-tokens N] [--threads N] [--peer URL] [--fake]
+ *                                 [--max-tokens N] [--threads N] [--peer URL] [--fake] [--trace-file traces.json]
  * --quick: 20 keystrokes per typist, 1 and 2 typists (a CI smoke pass); --fake: model-free fake engine.
  * Each typist first gets one unmeasured warm-up completion (file opened, cursor placed).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { Registry } from "prom-client";
@@ -121,7 +121,14 @@ const engineStats = (e: Engine): EngineStats | undefined => (e as Engine & { sta
 async function main(): Promise<void> {
   const config = ConfigSchema.parse({});
   const started = performance.now();
-  const traces = generateTraces(ROOT, listSources(join(ROOT, "src")), Math.max(...typistCounts), 4, 7).map((t) => ({ ...t, events: t.events.slice(0, maxKeys) }));
+  // --trace-file: replay saved traces (bench/trace-generator.ts --out), so that runs before and after
+  // a code change type the same text (generated traces come from this tree's src/, which changes)
+  const traceFile = opt("--trace-file");
+  const source: TypingTrace[] = traceFile
+    ? (JSON.parse(readFileSync(traceFile, "utf8")) as TypingTrace[]).slice(0, Math.max(...typistCounts))
+    : generateTraces(ROOT, listSources(join(ROOT, "src")), Math.max(...typistCounts), 4, 7);
+  if (source.length < Math.max(...typistCounts)) throw new Error(`${traceFile} holds ${source.length} traces; ${Math.max(...typistCounts)} typists need as many`);
+  const traces = source.map((t) => ({ ...t, events: t.events.slice(0, maxKeys) }));
   const engine = await loadEngine(config);
   const stepMs = await measureDecodeStep(engine, traces);
   console.log(`engine ${engine.info.model} (${engine.info.kind}), decode step ${stepMs.toFixed(2)} ms, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"})`);

@@ -15,7 +15,7 @@ describe("split tokenizer on the shipped models", () => {
     try {
       for (const path of ["models/ghostline-target.gguf", "models/ghostline-draft.gguf"]) {
         const model = await llama.loadModel({ modelPath: path });
-        const raw = (t: string): number[] => model.tokenize(t, false) as number[];
+        const raw = (t: string): number[] => model.tokenize(t, false);
         const rule = chooseSplitRule(raw);
         // the tokenizer has "\n" + up to 32 spaces / 8 tabs pieces (training/tokenizer.py)
         expect(rule).toEqual({ spaces: 32, tabs: 8 });

@@ -175,7 +175,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
       ? Array.from({ length: opts.sequences }, () => gateSequence(draftContext.getSequence(), draftGate))
       : undefined;
     this.pool = new SequencePool(opts.sequences);
-    const raw = (t: string): readonly number[] => this.model.tokenize(t, false) as number[];
+    const raw = (t: string): readonly number[] => this.model.tokenize(t, false);
     const rule = chooseSplitRule(raw);
     this.splitRule = rule;
     this.joinedTokenizer = rule ? createJoinedTokenizer((t) => this.tokenize(t), rule) : undefined;

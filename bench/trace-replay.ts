@@ -127,7 +127,7 @@ async function main(): Promise<void> {
   const source: TypingTrace[] = traceFile
     ? (JSON.parse(readFileSync(traceFile, "utf8")) as TypingTrace[]).slice(0, Math.max(...typistCounts))
     : generateTraces(ROOT, listSources(join(ROOT, "src")), Math.max(...typistCounts), 4, 7);
-  if (source.length < Math.max(...typistCounts)) throw new Error(`${traceFile} holds ${source.length} traces; ${Math.max(...typistCounts)} typists need as many`);
+  if (source.length < Math.max(...typistCounts)) throw new Error(`${traceFile ?? "the generated trace set"} holds ${source.length} traces; ${Math.max(...typistCounts)} typists need as many`);
   const traces = source.map((t) => ({ ...t, events: t.events.slice(0, maxKeys) }));
   const engine = await loadEngine(config);
   const stepMs = await measureDecodeStep(engine, traces);

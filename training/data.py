@@ -89,7 +89,7 @@ class FimSampler:
         return self.sample_with_middle()[0]
 
     def sample_with_middle(self):
-        """(ids, m): m is the index of the first middle token (len(ids) when there is none)."""
+        """(ids, m): m is the index of the first middle token (>= len(ids) when there is none)."""
         r = self.rng
         doc = self._pick_doc()
         window = self._window(doc, int(self.ctx * 3.6))

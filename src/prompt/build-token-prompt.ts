@@ -61,7 +61,7 @@ export function buildTokenPrompt(family: FimFamily, input: FimInput, budget: Tok
   if (avail < 1) throw new GhostlineError("context_overflow", `maxPromptTokens ${maxB} cannot hold the "${family}" template`);
 
   const tokenize = (t: string): number[] => tok.tokenize(t);
-  const joined = tok.tokenizeJoined ? (l: readonly string[]) => tok.tokenizeJoined!(l) : (l: readonly string[]) => tok.tokenize(l.join(""));
+  const joined = tok.tokenizeJoined ? (l: readonly string[]) => tok.tokenizeJoined!(l) : undefined; // undefined: truncate tokenizes the joined text whole
   const showSuffix = spec.layout.some((s) => s.kind === "slot" && s.slot === "suffix");
   const align = Math.max(1, Math.floor(budget.prefixAlignLines ?? 1));
   const share = Math.floor(avail * SHARE);

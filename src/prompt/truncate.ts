@@ -77,7 +77,7 @@ export function keepEndTokens(
   for (let drop = 0; drop < lines.length; drop++) {
     const kept = drop === 0 ? lines : lines.slice(drop);
     const tokens = joined(kept);
-    if (tokens.length <= budget) return { tokens, truncated: firstAt > 0 || drop > 0 || kept.length < lines.length };
+    if (tokens.length <= budget) return { tokens, truncated: firstAt > 0 || drop > 0 };
   }
   // Not even the cursor line fits: cut inside it (tokenize a bounded tail, keep its last tokens).
   const last = text.slice(lineStartBefore(text, text.length));

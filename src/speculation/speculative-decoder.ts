@@ -88,8 +88,8 @@ export async function* speculativeDecode(
     // and the draft model would first have to prefill the prompt). Speculation starts at pass 2.
     // It is submitted before the cheap sources propose (for shadow scoring only, on this pass), so
     // their JS work overlaps the native pass instead of delaying the first token.
+    const base = target.length + lead.length; // the pending token's position (cheap sources leave the target alone)
     const t0 = performance.now();
-    const firstBase = target.length + lead.length;
     const firstPass = first ? target.evaluate([history[history.length - 1]!], lead) : undefined;
     firstPass?.catch(() => {}); // awaited below; no unhandled rejection while the sources propose
 
@@ -122,7 +122,6 @@ export async function* speculativeDecode(
     }
 
     const t1 = firstPass ? t0 : performance.now();
-    const base = firstPass ? firstBase : target.length + lead.length;
     const out = await (firstPass ?? target.evaluate([history[history.length - 1]!, ...drafts], lead));
     const passMs = performance.now() - t1;
     stats.targetPasses++;

@@ -26,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from parity import model_from_gguf  # noqa: E402
 from export import export_model, load_sp, DEFAULT_TOKENIZER  # noqa: E402
+from cpu_tuning import keep_freed_memory  # noqa: E402
 
 
 def encode_example(sp, ex, ctx):
@@ -92,6 +93,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    keep_freed_memory()
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"

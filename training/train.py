@@ -24,6 +24,7 @@ sys.path.insert(0, HERE)
 from model import Config, LlamaLM, PRESETS  # noqa: E402
 from data import FimSampler, targets  # noqa: E402
 from export import export_model, load_sp, DEFAULT_TOKENIZER  # noqa: E402
+from cpu_tuning import keep_freed_memory  # noqa: E402
 
 
 def lr_at(step, base, warmup, total):
@@ -117,6 +118,7 @@ def main():
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
+    keep_freed_memory()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     torch.manual_seed(args.seed)
     sp = load_sp(args.tokenizer)

@@ -87,3 +87,27 @@ export function repoFimTasks(
   }
   return tasks;
 }
+
+/**
+ * The first of `tasks` whose plain greedy completion is at least `minTokens` long. Tests of
+ * stopping and of replayed drafts need a completion with some length; which repo slice gives one
+ * depends on the shipped weights and on the repository's files, so it is looked up, not fixed.
+ */
+export async function taskWithLongOutput<T extends FimInput>(
+  engine: LlamaCppEngine,
+  tasks: T[],
+  minTokens: number,
+  maxTokens = 24,
+): Promise<{ task: T; plain: Collected }> {
+  for (const task of tasks) {
+    const plain = await collect(
+      engine,
+      makeRequest(
+        { prefix: task.prefix, suffix: task.suffix },
+        { tenant: "probe", affinityKey: "probe:doc", stop: { maxTokens, stop: [], mode: "none" } },
+      ),
+    );
+    if (plain.usage.completionTokens >= minTokens) return { task, plain };
+  }
+  throw new Error(`none of ${tasks.length} tasks has a greedy completion of ${minTokens}+ tokens`);
+}

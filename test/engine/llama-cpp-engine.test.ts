@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isGhostlineError } from "../../src/core/errors.js";
 import { createLlamaCppEngine, type LlamaCppEngine } from "../../src/engines/llama-cpp/llama-cpp-engine.js";
-import { collect, makeRequest, repoFimTasks, TARGET } from "./helpers.js";
+import { collect, makeRequest, repoFimTasks, TARGET, taskWithLongOutput } from "./helpers.js";
 
 let engine: LlamaCppEngine;
 let chunkHook: ((evaluated: number) => void) | undefined;
@@ -95,6 +95,8 @@ describe("llama-cpp engine", () => {
   });
 
   it("stops at a stop string, in line mode and at maxTokens", async () => {
+    const { task: long } = await taskWithLongOutput(engine, repoFimTasks(12), 6);
+    const fim = { prefix: long.prefix, suffix: long.suffix };
     const full = await collect(engine, makeRequest(fim, { stop: { maxTokens: 24, stop: [], mode: "none" } }));
     expect(full.text.length).toBeGreaterThan(4);
     const stopStr = full.text.slice(2, 4);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DraftSourceName, EngineRequest } from "../../src/core/types.js";
 import { createLlamaCppEngine, type LlamaCppEngine } from "../../src/engines/llama-cpp/llama-cpp-engine.js";
-import { collect, DRAFT, makeRequest, repoFimTasks, TARGET } from "./helpers.js";
+import { collect, DRAFT, makeRequest, repoFimTasks, TARGET, taskWithLongOutput } from "./helpers.js";
 
 // One sequence: every request runs on slot 0, so its KV state can be compared after each run.
 let engine: LlamaCppEngine;
@@ -96,11 +96,8 @@ describe("speculative decoding (greedy identity)", () => {
   });
 
   it("replaying the target's own output as client draft accepts (nearly) everything", async () => {
-    const fim = { prefix: tasks[0]!.prefix, suffix: tasks[0]!.suffix };
-    const plain = await collect(
-      engine,
-      makeRequest(fim, { stop: { maxTokens: MAX, stop: [], mode: "none" } }),
-    );
+    const { task, plain } = await taskWithLongOutput(engine, tasks, 6, MAX);
+    const fim = { prefix: task.prefix, suffix: task.suffix };
     const spec = await collect(
       engine,
       makeRequest(fim, {

@@ -65,14 +65,23 @@ async function loadEngine(config: ReturnType<typeof ConfigSchema.parse>): Promis
 
 /** Median time between consecutive deltas of a non-speculative greedy generation (one decode step). */
 async function measureDecodeStep(engine: Engine, traces: TypingTrace[]): Promise<number> {
+  // Cursor positions: each trace's own cursor first, then line starts across its file. A small
+  // model often ends a completion after a token or two, which gives no gap; so positions are
+  // tried until 40 gaps are in (or 200 generations ran).
+  const spots: { text: string; at: number }[] = traces.map((t) => ({ text: t.initialText, at: t.cursor }));
+  for (let line = 1; spots.length < 400 && line < 400; line++)
+    for (const t of traces) {
+      let at = -1;
+      for (let i = 0; i < line * 7 && at < t.initialText.length; i++) at = t.initialText.indexOf("\n", at + 1);
+      if (at > 0 && at < t.initialText.length - 1) spots.push({ text: t.initialText, at: at + 1 });
+    }
   const gaps: number[] = [];
-  for (let rep = 0; rep < 8 || gaps.length < 40; rep++) {
-    if (rep >= 32) break;
-    const trace = traces[rep % traces.length]!;
+  for (let rep = 0; rep < spots.length && rep < 200 && (rep < 8 || gaps.length < 40); rep++) {
+    const { text, at } = spots[rep]!;
     const req: EngineRequest = {
       tenant: "bench-calibration",
-      affinityKey: `cal${rep}`,
-      fim: { prefix: trace.initialText.slice(0, trace.cursor), suffix: trace.initialText.slice(trace.cursor) },
+      affinityKey: `cal${rep % 8}`,
+      fim: { prefix: text.slice(0, at), suffix: text.slice(at) },
       sampling: { temperature: 0, topP: 1, topK: 0 },
       stop: { maxTokens: 48, stop: [], mode: "none" },
       speculative: { enabled: false },
@@ -85,6 +94,7 @@ async function measureDecodeStep(engine: Engine, traces: TypingTrace[]): Promise
       last = now;
     }
   }
+  if (gaps.length === 0) throw new Error("decode step: no generation of two or more tokens in 200 tries");
   return pct(gaps, 0.5);
 }
 

@@ -95,7 +95,7 @@ describe("llama-cpp engine", () => {
   });
 
   it("stops at a stop string, in line mode and at maxTokens", async () => {
-    const { task: long } = await taskWithLongOutput(engine, repoFimTasks(12), 6);
+    const { task: long } = await taskWithLongOutput(engine, repoFimTasks(60), 6);
     const fim = { prefix: long.prefix, suffix: long.suffix };
     const full = await collect(engine, makeRequest(fim, { stop: { maxTokens: 24, stop: [], mode: "none" } }));
     expect(full.text.length).toBeGreaterThan(4);

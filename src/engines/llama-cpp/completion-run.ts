@@ -14,6 +14,7 @@ import { createNgramSource } from "../../speculation/ngram-source.js";
 import { createRng } from "../../speculation/sampling.js";
 import { emptySpeculativeStats, speculativeDecode } from "../../speculation/speculative-decoder.js";
 import { createTargetEvaluator } from "../../speculation/target-evaluator.js";
+import { beginUrgent } from "./context-gate.js";
 import { createIncrementalDetokenizer } from "./incremental-detokenizer.js";
 
 /** Everything one run needs (resolved by the engine). */
@@ -39,8 +40,21 @@ export interface CompletionRunInput {
   costs?: CostModel;
 }
 
-/** Runs the completion, yielding delta events and a final done event. Never throws for cancellation. */
+/**
+ * Runs the completion, yielding delta events and a final done event. Never throws for
+ * cancellation. Until its first token the run is urgent: continuing generations on the same
+ * context hold their passes back (ContextGate), so the first pass is not batched with theirs.
+ */
 export async function* runCompletion(input: CompletionRunInput): AsyncGenerator<EngineEvent, void, void> {
+  const endUrgent = beginUrgent(input.target);
+  try {
+    yield* run(input, endUrgent);
+  } finally {
+    endUrgent();
+  }
+}
+
+async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGenerator<EngineEvent, void, void> {
   const { request, prompt, target, signal, startedAt } = input;
   const tokens = prompt.tokens;
   const usage: Usage = {
@@ -175,6 +189,7 @@ export async function* runCompletion(input: CompletionRunInput): AsyncGenerator<
   try {
     for (;;) {
       const step = await decoder.next();
+      endUrgent();
       if (step.done) {
         stopReason = step.value;
         break;

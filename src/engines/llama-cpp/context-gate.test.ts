@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ContextGate } from "./context-gate.js";
+import { ContextGate, URGENT_HOLD_MS } from "./context-gate.js";
 
 describe("ContextGate", () => {
   it("holds decode submissions back while a KV edit is pending, then lets them all through", async () => {
@@ -38,5 +38,47 @@ describe("ContextGate", () => {
     release1();
     await Promise.all([e1, p]);
     expect(passed).toBe(true);
+  });
+
+  it("holds continuing passes while a new request is before its first token, not the urgent ones", async () => {
+    const gate = new ContextGate();
+    const order: string[] = [];
+    const end = gate.beginUrgent();
+    expect(gate.urgentRequests).toBe(1);
+    const continuing = gate.pass().then(() => order.push("continuing"));
+    await gate.pass(true).then(() => order.push("urgent"));
+    expect(order).toEqual(["urgent"]);
+    end();
+    end(); // idempotent
+    expect(gate.urgentRequests).toBe(0);
+    await continuing;
+    expect(order).toEqual(["urgent", "continuing"]);
+  });
+
+  it("lets a continuing pass through after URGENT_HOLD_MS even while requests stay urgent", async () => {
+    const gate = new ContextGate();
+    const end = gate.beginUrgent();
+    const t0 = performance.now();
+    let passed = false;
+    const p = gate.pass().then(() => (passed = true));
+    await new Promise((r) => setTimeout(r, 1));
+    expect(passed).toBe(false);
+    await p;
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(URGENT_HOLD_MS - 1);
+    expect(gate.urgentRequests).toBe(1);
+    end();
+  });
+
+  it("still holds every pass while a KV edit is pending, urgent or not", async () => {
+    const gate = new ContextGate();
+    let release!: () => void;
+    const edit = gate.exclusive(() => new Promise<void>((r) => (release = r)));
+    let urgentPassed = false;
+    const p = gate.pass(true).then(() => (urgentPassed = true));
+    await new Promise((r) => setTimeout(r, URGENT_HOLD_MS + 5));
+    expect(urgentPassed).toBe(false);
+    release();
+    await Promise.all([edit, p]);
+    expect(urgentPassed).toBe(true);
   });
 });

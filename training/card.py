@@ -79,6 +79,10 @@ def main():
                 "batch": "8 rows x 512 tokens; since step 1,453 several samples packed per row, each attending only to itself",
                 "optimizer": "AdamW (0.9, 0.95), wd 0.1, warmup 100, cosine",
                 "draft_distillation": "draft trained on 0.5 * data CE + 0.5 * KL(target || draft) on the same batches" if role == "draft" else None,
+                **({"draft_only_distillation": {
+                    "what": "then, with the target frozen: 0.5 * KL(target || draft) + 0.5 * CE(target's greedy token)",
+                    "steps": last["draft_steps"], "tokens": last["draft_tokens"], "seconds": last["draft_time"]}}
+                   if role == "draft" and last.get("draft_steps") else {}),
                 "machine": args.machine,
             },
             "data": data,
@@ -92,6 +96,9 @@ def main():
               f"{arch.get('attention.head_count')} heads, FFN {arch.get('feed_forward_length')}, context {arch.get('context_length')}",
               f"- File: `{card['file']}` ({card['bytes'] / 1e6:.1f} MB, {weights} weights)",
               f"- Training: {last['step']} steps, {last['tokens'] / 1e6:.2f} M tokens, {last['time'] / 60:.0f} min on {args.machine}",
+              *([f"- Then distilled into the frozen target: {last['draft_steps']} steps, {last['draft_tokens'] / 1e6:.2f} M tokens, "
+                 f"{last['draft_time'] / 60:.0f} min (KL to the target + cross-entropy on its greedy token)"]
+                if role == "draft" and last.get("draft_steps") else []),
               f"- Data: {summary['files']} files, {sum(summary['bytes'].values()) / 1e6:.1f} MB "
               f"({', '.join(f'{k} {v / 1e6:.1f} MB' for k, v in summary['by_language'].items())})",
               f"- Held-out next-token loss {scores['heldout_loss']} (perplexity {scores['heldout_perplexity']}), top-1 {pct(scores['heldout_top1_next_token'])}"]

@@ -5,6 +5,7 @@
 #
 #   bash training/run.sh [MINUTES]            # default 120 minutes of training this run
 #   TARGET=target-gpu BATCH=64 bash training/run.sh 60    # on a CUDA machine (same code)
+#   DRAFT_ONLY=1 bash training/run.sh 90     # freeze the target, distil the draft into it (agreement)
 #
 # Keep the tokenizer fixed once models are shipped: models/ghostline-tokenizer.model is the source
 # of truth; a new tokenizer means retraining both models from scratch.
@@ -28,7 +29,8 @@ if [ -f training/work/ckpt/state.pt ] || { [ -z "${FRESH:-}" ] && [ -f models/gh
   # continuing (checkpoint, else the shipped models): re-warm to ANNEAL_FROM and anneal to 1e-4 over
   # this run's wall time; FIM middle tokens weigh MIDDLE_WEIGHT times the rest in the loss
   $PY training/train.py --minutes "$MINUTES" --target "${TARGET:-target}" --batch "${BATCH:-8}" --init-from models \
-    --anneal-from "${ANNEAL_FROM:-1e-3}" --anneal-to 1e-4 --middle-weight "${MIDDLE_WEIGHT:-3}"
+    --anneal-from "${ANNEAL_FROM:-1e-3}" --anneal-to 1e-4 --middle-weight "${MIDDLE_WEIGHT:-3}" \
+    ${DRAFT_ONLY:+--draft-only}
 else
   $PY training/train.py --minutes "$MINUTES" --target "${TARGET:-target}" --batch "${BATCH:-8}" --total-steps "${TOTAL_STEPS:-2400}"
 fi

@@ -191,13 +191,37 @@ def main():
             export_model(m, sp, os.path.join(args.export_dir, f"ghostline-{name}.gguf"), f"ghostline-{name}",
                          version=f"step{step}")
 
+    def heldout_scores():
+        hl, ha = evaluate(target, held_batches, pad)
+        dl, da = evaluate(draft, held_batches, pad)
+        scores = {"heldout_loss_target": round(hl, 4), "heldout_top1_target": round(ha, 4),
+                  "heldout_loss_draft": round(dl, 4), "heldout_top1_draft": round(da, 4),
+                  "agreement": round(agreement(target, draft, held_batches, pad), 4)}
+        if args.draft_only:
+            target.eval()  # evaluate() / agreement() put it back into training mode
+        return scores
+
+    def report(rec, line):
+        log.write(json.dumps(rec) + "\n"); log.flush()
+        sys.stderr.write("\r" + line)
+        if "agreement" in rec:
+            sys.stderr.write("\n" + json.dumps(rec) + "\n")
+        sys.stderr.flush()
+
+    due = {"ckpt": time.time(), "export": time.time()}
+
+    def checkpoint_if_due():
+        if time.time() - due["ckpt"] > args.ckpt_every * 60:
+            save(); due["ckpt"] = time.time()
+        if time.time() - due["export"] > args.export_every * 60:
+            export(); due["export"] = time.time()
+
     lr0_t, lr0_d = opt_t.param_groups[0]["lr"], opt_d.param_groups[0]["lr"]
     if args.anneal_from is not None:
         lr0_t, lr0_d = args.anneal_from, args.anneal_from * args.draft_lr / args.lr
     if args.anneal_to is not None:
         print(f"annealing lr {lr0_t:.2e} -> {args.anneal_to:.2e} over {args.minutes} min", flush=True)
     t_start = time.time()
-    last_ck = last_exp = time.time()
     pad = sp.pad_id()
     if args.draft_only:
         target.eval()
@@ -241,23 +265,10 @@ def main():
                    "batch_agreement": round(agree_batch, 4), "tok_per_s": round(ntok / dt),
                    "lr_draft": opt_d.param_groups[0]["lr"]}
             if dsteps % 100 == 0:
-                dl, da = evaluate(draft, held_batches, pad)
-                hl, ha = evaluate(target, held_batches, pad)
-                target.eval()
-                rec.update({"heldout_loss_target": round(hl, 4), "heldout_top1_target": round(ha, 4),
-                            "heldout_loss_draft": round(dl, 4), "heldout_top1_draft": round(da, 4),
-                            "agreement": round(agreement(target, draft, held_batches, pad), 4)})
-                target.eval()
-            log.write(json.dumps(rec) + "\n"); log.flush()
-            sys.stderr.write(f"\r[{bar(min(1.0, frac))}] draft step {dsteps} kl {kl.item():.3f} "
-                             f"agree {agree_batch:.3f} {ntok / dt:.0f} tok/s {dtokens / 1e6:.2f}M tok")
-            if "agreement" in rec:
-                sys.stderr.write("\n" + json.dumps(rec) + "\n")
-            sys.stderr.flush()
-        if time.time() - last_ck > args.ckpt_every * 60:
-            save(); last_ck = time.time()
-        if time.time() - last_exp > args.export_every * 60:
-            export(); last_exp = time.time()
+                rec.update(heldout_scores())
+            report(rec, f"[{bar(min(1.0, frac))}] draft step {dsteps} kl {kl.item():.3f} "
+                        f"agree {agree_batch:.3f} {ntok / dt:.0f} tok/s {dtokens / 1e6:.2f}M tok")
+        checkpoint_if_due()
     while not args.draft_only and time.time() - t_start < args.minutes * 60:
         t0 = time.time()
         x, seg, w = (t.to(device) for t in sampler.packed_batch(args.batch, middle_weight=args.middle_weight))
@@ -295,23 +306,13 @@ def main():
             frac = min(1.0, (time.time() - t_start) / (args.minutes * 60))
             rec = {"step": step, "tokens": tokens, "loss_target": round(loss_t.item(), 4),
                    "loss_draft": round(loss_hard.item(), 4), "kl": round(kl.item(), 4),
-                   "tok_per_s": round(ntok / dt), "lr": opt_t.param_groups[0]["lr"], "time": round(train_seconds)}
+                   "tok_per_s": round(ntok / dt), "lr": opt_t.param_groups[0]["lr"], "time": round(train_seconds),
+                   **({"draft_steps": dsteps, "draft_tokens": dtokens, "draft_time": round(dseconds)} if dsteps else {})}
             if step % 100 == 0:
-                hl, ha = evaluate(target, held_batches, pad)
-                dl, da = evaluate(draft, held_batches, pad)
-                rec.update({"heldout_loss_target": round(hl, 4), "heldout_top1_target": round(ha, 4),
-                            "heldout_loss_draft": round(dl, 4), "heldout_top1_draft": round(da, 4),
-                            "agreement": round(agreement(target, draft, held_batches, pad), 4)})
-            log.write(json.dumps(rec) + "\n"); log.flush()
-            sys.stderr.write(f"\r[{bar(frac)}] step {step} loss {loss_t.item():.3f}/{loss_hard.item():.3f} "
-                             f"{ntok / dt:.0f} tok/s {tokens / 1e6:.2f}M tok")
-            if "heldout_loss_target" in rec:
-                sys.stderr.write("\n" + json.dumps(rec) + "\n")
-            sys.stderr.flush()
-        if time.time() - last_ck > args.ckpt_every * 60:
-            save(); last_ck = time.time()
-        if time.time() - last_exp > args.export_every * 60:
-            export(); last_exp = time.time()
+                rec.update(heldout_scores())
+            report(rec, f"[{bar(frac)}] step {step} loss {loss_t.item():.3f}/{loss_hard.item():.3f} "
+                        f"{ntok / dt:.0f} tok/s {tokens / 1e6:.2f}M tok")
+        checkpoint_if_due()
     save()
     export()
     print(f"\ndone: step {step}, {tokens} tokens", flush=True)

@@ -1,53 +1,56 @@
 import { describe, expect, it } from "vitest";
 import { splitAtCursor } from "../prompt/cursor.js";
-import { balanceBrackets } from "./balance-brackets.js";
-import { isRepetitive } from "./is-repetitive.js";
-import { trimSuffixOverlap } from "./trim-suffix-overlap.js";
+import { codeMask, trimCursorLineOverlap } from "./cursor-line-overlap.js";
+import { repetitionRule } from "./repetition-stop.js";
 
-describe("trimSuffixOverlap", () => {
-  it.each([
-    ["closer re-typed", "foo(a, b)", ")\n", "foo(a, b"],
-    ["line re-typed", "x = 1;\n  return x;", "\n  return x;\n}", "x = 1;"],
-    ["long overlap mid-line", "call(alpha, beta", "alpha, beta)", "call("],
-    ["short word overlap is kept", "a = 1", "1 + 2", "a = 1"],
-    ["short overlap to a line end is trimmed", "let y = x", "x\nfoo", "let y = "],
-    ["no overlap", "abc", "xyz", "abc"],
-    ["whitespace-only overlap kept", "abc  ", "  x", "abc  "],
-    ["empty suffix", "abc", "", "abc"],
-  ])("%s", (_l, text, suffix, want) => {
-    expect(trimSuffixOverlap(text, suffix)).toBe(want);
-  });
-});
-
-describe("balanceBrackets", () => {
+describe("trimCursorLineOverlap", () => {
   it.each([
     ["drops a closer the suffix has", "print(█)", "x)", "x"],
     ["drops several", "f([█])", "1, 2])", "1, 2"],
     ["drops only the part the suffix has", "f([█)", "1, 2])", "1, 2]"],
     ["keeps closers matched inside the text", "x = █)", "g(1)", "g(1)"],
+    ["keeps a call's own closer even though the suffix starts with one", "bar(█)\n", "foo(a, b)", "foo(a, b)"],
+    ["nested: outer from prefix", "f(█)", "g(x))", "g(x)"],
     ["keeps when the suffix lacks them", "print(█\n", "x)", "x)"],
     ["spaces before the suffix closer", "f(█  )", "a)", "a"],
     ["no trailing closer", "f(█)", "a", "a"],
-    ["nested: outer from prefix", "f(█)", "g(x))", "g(x)"],
+    ["closer and semicolon re-typed", "foo(█);", "a, b);", "a, b"],
+    ["long overlap mid-line", "call(█alpha, beta)", "alpha, beta", ""],
+    ["short word overlap is kept", "a = █1 + 2", "1", "1"],
+    ["short overlap to the line end is trimmed", "let y = █x\nfoo", "x", ""],
+    ["trailing whitespace of a kept line stays", "f(█)", "abc  ", "abc  "],
+    ["cursor at the line end: nothing to compare", "x = █\ny", "1)", "1)"],
+    ["a bracket inside a string is not an opener", 'log(█)', 'f("(")', 'f("(")'],
+    ["a closer inside a string does not close the call", 'log(█)', 'g(")")', 'g(")")'],
+    ["the cursor inside a string on the prefix side", 'log("a(█")', 'b")', "b"],
+    ["a re-typed closing quote", 'x = "█" + y', 'abc"', "abc"],
+    ["a bracket in a // comment does not count", "f(█)", "x // (", "x // ("],
   ])("%s", (_l, source, text, want) => {
     const { prefix, suffix } = splitAtCursor(source);
-    expect(balanceBrackets(text, prefix, suffix)).toBe(want);
+    expect(trimCursorLineOverlap(text, prefix, suffix)).toBe(want);
+  });
+
+  it("codeMask continues the cursor line's string state", () => {
+    expect(codeMask('x = "ab', 'c" + d').map((b) => (b ? 1 : 0)).join("")).toBe("001111");
+    expect(codeMask("", "a // (b").map((b) => (b ? 1 : 0)).join("")).toBe("1100000");
+    expect(codeMask("", "'it\\'s' + x").map((b) => (b ? 1 : 0)).join("")).toBe("00000001111");
   });
 });
 
-describe("isRepetitive", () => {
+describe("repetitionRule", () => {
+  const rule = repetitionRule();
   it.each([
-    ["same line 3×", "x = 1\nfoo()\nfoo()\nfoo()", true],
-    ["same line 2×", "foo()\nfoo()\nbar()", false],
-    ["closing braces at different indentation", "      }\n    }\n  }\n}", false],
-    ["identical closer lines", "  });\n  });\n  });", true],
-    ["one-char lines are ignored", "}\n}\n}", false],
-    ["single chars lines are ignored", "a\nb\n\n\n\n", false],
-    ["pattern at the end", "return abcabcabcabcabcabcabcabc", true],
-    ["separator line", "// ----------------------------------", false],
-    ["normal code", "for (let i = 0; i < n; i++) {\n  sum += a[i];\n}", false],
-    ["short pattern too short overall", "ababab", false],
-  ])("%s", (_l, text, want) => {
-    expect(isRepetitive(text)).toBe(want);
+    ["three copies in a row: cut after the first", "x = 1\nfoo(bar);\nfoo(bar);\nfoo(bar);\n", false, { cut: 15, safe: 15 }],
+    ["two copies and a different line: all safe but the newline the next line may follow", "foo(bar);\nfoo(bar);\nbaz();\n", false, { safe: 26 }],
+    ["a second copy is held back", "foo(bar);\nfoo(bar);\n", false, { safe: 9 }],
+    ["…and released once the next line differs", "foo(bar);\nfoo(bar);\nb", false, { safe: 21 }],
+    ["…but not while the next line may still be a copy", "foo(bar);\nfoo(bar);\nfoo", false, { safe: 9 }],
+    ["…and released at the end of the stream", "foo(bar);\nfoo(bar);", true, { safe: 19 }],
+    ["short lines (closers, data) never count", "  });\n  });\n  });\n0,\n0,\n0,\n", false, { safe: 27 }],
+    ["a third copy at the end of the stream", "ab();\nab();\nab();", true, { cut: 5, safe: 5 }],
+  ])("%s", (_l, text, final, want) => {
+    const v = rule(text, final);
+    expect({ safe: v.safe, ...(v.cut !== undefined ? { cut: v.cut } : {}) }).toEqual(want);
+    if (v.cut !== undefined) expect(v.reason).toBe("stop_string");
   });
 });

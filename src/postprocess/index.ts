@@ -1,11 +1,10 @@
 /**
  * Post-processing of generated text: the incremental stop matcher (stop strings, line/block
- * modes, suffix overlap) and pure post-filters.
+ * modes, suffix overlap, the cursor line's remainder re-typed, repetition).
  */
 export { createStopMatcher, type StopMatcher } from "./stop-matcher.js";
-export { trimSuffixOverlap } from "./trim-suffix-overlap.js";
-export { balanceBrackets } from "./balance-brackets.js";
-export { isRepetitive } from "./is-repetitive.js";
+export { trimCursorLineOverlap, cursorLineOverlapRule, codeMask } from "./cursor-line-overlap.js";
+export { repetitionRule } from "./repetition-stop.js";
 export { stopStringsRule } from "./stop-strings.js";
 export { lineModeRule } from "./line-mode.js";
 export { blockModeRule } from "./block-mode.js";

@@ -44,6 +44,13 @@ describe("createStopMatcher", () => {
     ["suffix overlap: not on a partial cursor line", R("none"), "  ret█\n  return x;", "urn x;", "urn x;", undefined],
     ["suffix overlap at the end of the stream", R("none"), "a\n█\nb", "c\nb", "c", undefined],
     ["line + stop string: earliest wins", R("line", [";"]), "█", "a;\nb", "a", "stop_string"],
+    ["cursor line: a re-typed closer ends the completion", R("none"), "print(█)\nnext", "x)\ny = 1", "x", "stop_string"],
+    ["cursor line: re-typed at the end of the stream", R("none"), "foo(█);", "a, b);", "a, b", undefined],
+    ["cursor line: the completion's own closer stays", R("none"), "x = █)", "g(1)", "g(1)", undefined],
+    ["cursor line: held back, then released by more text", R("none"), "f(█)", "a) + b", "a) + b", undefined],
+    ["a stop string inside a tail another rule was holding back", R("none", ["po"]), "█export x", "export", "ex", "stop_string"],
+    ["repetition: stops after the first copy", R("none"), "█", "a = f(x);\na = f(x);\na = f(x);\nmore", "a = f(x);", "stop_string"],
+    ["repetition: two copies pass", R("none"), "█", "a = f(x);\na = f(x);\nb()", "a = f(x);\na = f(x);\nb()", undefined],
   ];
   for (const size of [1, 2, 3, 1000]) {
     it.each(table)(`chunk ${size}: %s`, (_l, rules, source, completion, want, reason) => {

@@ -57,6 +57,16 @@ function removesOnlyForeignClosers(body: string, mask: boolean[], from: number):
 }
 
 /**
+ * The rest of the cursor line (the suffix up to its first newline) as the completion may re-type
+ * it: as is, and without its leading spaces and tabs; undefined when it holds no code.
+ */
+function cursorLineAheads(suffix: string): [string, string] | undefined {
+  const nl = suffix.indexOf("\n");
+  const rest = nl < 0 ? suffix : suffix.slice(0, nl);
+  return hasContent(rest) ? [rest, rest.replace(/^[ \t]+/, "")] : undefined;
+}
+
+/**
  * The first completion line, without the end that the cursor line's remainder (the suffix up to
  * its first newline, taken as is or without its leading spaces and tabs) already provides: the
  * model re-typed what follows the cursor, e.g. `print(█)` + `x)` → `x`, `foo(█);` + `a, b);` →
@@ -66,10 +76,9 @@ function removesOnlyForeignClosers(body: string, mask: boolean[], from: number):
  * inside strings and `//` comments do not count. Returns `line` unchanged when nothing overlaps.
  */
 export function trimCursorLineOverlap(line: string, prefix: string, suffix: string): string {
-  const nl = suffix.indexOf("\n");
-  const rest = nl < 0 ? suffix : suffix.slice(0, nl);
-  if (!hasContent(rest)) return line;
-  const aheads = [rest, rest.replace(/^[ \t]+/, "")];
+  const aheads = cursorLineAheads(suffix);
+  if (!aheads) return line;
+  const rest = aheads[0];
   const body = line.trimEnd();
   const mask = codeMask(cursorLine(prefix), body);
   for (let k = Math.min(body.length, rest.length); k > 0; k--) {
@@ -93,16 +102,18 @@ export function trimCursorLineOverlap(line: string, prefix: string, suffix: stri
  * remainder). Reports "stop_string": the cursor line's remainder acts as one.
  */
 export function cursorLineOverlapRule(ctx: StopContext): StopRule {
-  const nl = ctx.suffix.indexOf("\n");
-  const rest = nl < 0 ? ctx.suffix : ctx.suffix.slice(0, nl);
-  if (!hasContent(rest)) return (all) => ({ safe: all.length });
-  const aheads = [rest, rest.replace(/^[ \t]+/, "")];
+  const aheads = cursorLineAheads(ctx.suffix);
+  if (!aheads) return (all) => ({ safe: all.length });
+  const rest = aheads[0];
+  // the matcher re-runs every rule at each delta: the verdict on a finished line is kept
+  let judged: { line: string; kept: number } | undefined;
   return (all, final) => {
     const end = all.indexOf("\n");
     const line = end >= 0 ? all.slice(0, end) : all;
     if (end >= 0 || final) {
-      const kept = trimCursorLineOverlap(line, ctx.prefix, ctx.suffix);
-      return kept.length < line.length ? { cut: kept.length, reason: "stop_string", safe: kept.length } : { safe: all.length };
+      if (judged?.line !== line) judged = { line, kept: trimCursorLineOverlap(line, ctx.prefix, ctx.suffix).length };
+      const kept = judged.kept;
+      return kept < line.length ? { cut: kept, reason: "stop_string", safe: kept } : { safe: all.length };
     }
     const body = line.trimEnd();
     let hold = line.length - body.length;

@@ -80,7 +80,8 @@ def main():
                 "optimizer": "AdamW (0.9, 0.95), wd 0.1, warmup 100, cosine",
                 "draft_distillation": "draft trained on 0.5 * data CE + 0.5 * KL(target || draft) on the same batches" if role == "draft" else None,
                 **({"draft_only_distillation": {
-                    "what": "then, with the target frozen: 0.5 * KL(target || draft) + 0.5 * CE(target's greedy token)",
+                    "what": "then, with the target frozen: {0} * KL(target || draft) + {1:g} * CE(target's greedy token)".format(
+                        last.get("distill", 0.5), 1 - last.get("distill", 0.5)),
                     "steps": last["draft_steps"], "tokens": last["draft_tokens"], "seconds": last["draft_time"]}}
                    if role == "draft" and last.get("draft_steps") else {}),
                 "machine": args.machine,

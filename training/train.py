@@ -259,7 +259,7 @@ def main():
         if dsteps % 10 == 0:
             with torch.no_grad():
                 agree_batch = (ld.argmax(-1) == lt.argmax(-1)).float().mean().item()
-            rec = {"step": step, "tokens": tokens, "time": round(train_seconds), "phase": "draft-only",
+            rec = {"step": step, "tokens": tokens, "time": round(train_seconds), "phase": "draft-only", "distill": args.distill,
                    "draft_steps": dsteps, "draft_tokens": dtokens, "draft_time": round(dseconds),
                    "kl": round(kl.item(), 4), "ce_target_greedy": round(ce_g.item(), 4),
                    "batch_agreement": round(agree_batch, 4), "tok_per_s": round(ntok / dt),

@@ -69,16 +69,16 @@ export class CompletionCache {
     return sha([q.tenant, q.model, q.paramsKey, q.suffix.slice(0, SUFFIX_HEAD_CHARS)]);
   }
 
-  private exactKey(q: CacheQuery, prefix: string): string {
-    return sha([this.groupKey(q), prefix.slice(-PREFIX_TAIL_CHARS)]);
+  private exactKey(groupKey: string, prefix: string): string {
+    return sha([groupKey, prefix.slice(-PREFIX_TAIL_CHARS)]);
   }
 
   /** Stores a finished completion (empty texts are not worth caching). */
   put(q: CacheQuery, result: GenerationResult): void {
     if (this.capacity === 0 || result.text.length === 0) return;
-    const key = this.exactKey(q, q.prefix);
-    this.delete(key);
     const groupKey = this.groupKey(q);
+    const key = this.exactKey(groupKey, q.prefix);
+    this.delete(key);
     const entry: CacheEntry = {
       key,
       groupKey,
@@ -102,13 +102,13 @@ export class CompletionCache {
   /** Exact hit first, then a forwarding hit whose remaining text is non-empty. */
   get(q: CacheQuery): CacheHit | undefined {
     if (this.capacity === 0) return undefined;
-    const key = this.exactKey(q, q.prefix);
-    const exact = this.entries.get(key);
+    const groupKey = this.groupKey(q);
+    const exact = this.entries.get(this.exactKey(groupKey, q.prefix));
     if (exact) {
       this.touch(exact);
       return { entry: exact, typed: 0 };
     }
-    const group = this.groups.get(this.groupKey(q));
+    const group = this.groups.get(groupKey);
     if (!group) return undefined;
     for (const entry of group) {
       const typed = forwardedChars(q.prefix, entry);

@@ -82,6 +82,21 @@ describe("SequencePool", () => {
     expect(lease.mustClear).toBe(false);
   });
 
+  it("with every slot busy, the slot released first goes to the request whose state it holds", async () => {
+    const pool = new SequencePool(2, 1000, 25);
+    const a = (await pool.acquire(req("t", "docA")))!;
+    const b = (await pool.acquire(req("t", "docB")))!;
+    a.drain(); // both documents' previous requests were superseded by new keystrokes
+    b.drain();
+    const gotA = pool.acquire(req("t", "docA", [300, 2]));
+    const gotB = pool.acquire(req("t", "docB", [2, 300]));
+    b.release(); // docB's slot drains first: docA (queued first) must not take it and evict docB
+    a.release();
+    const [leaseA, leaseB] = [(await gotA)!, (await gotB)!];
+    expect([leaseA.index, leaseB.index]).toEqual([a.index, b.index]);
+    expect([leaseA.mustClear, leaseB.mustClear]).toEqual([false, false]);
+  });
+
   it("takes another slot after busyWaitMs when the same key's slot is busy and not draining", async () => {
     const pool = new SequencePool(2, 1000, 10);
     const a = (await pool.acquire(req("t", "docA")))!;

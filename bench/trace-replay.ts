@@ -9,6 +9,7 @@
  *
  *   npx tsx bench/trace-replay.ts [--quick] [--typists 1,8] [--clients ws,http,peer] [--keys N] [--speed X]
  *                                 [--max-tokens N] [--threads N] [--peer URL] [--fake] [--trace-file traces.json]
+ *                                 [--pace-ms N]
  * --quick: 20 keystrokes per typist, 1 and 2 typists (a CI smoke pass); --fake: model-free fake engine.
  * Each typist first gets one unmeasured warm-up completion (file opened, cursor placed).
  */
@@ -119,6 +120,8 @@ interface RunReport {
   /** wasted / generated: share of generated tokens thrown away. */
   wastedFraction: number | null;
   generations: number | null;
+  /** Generations paused after their first line while their typist was typing (multi-line pacing). */
+  paced: number | null;
   typingThroughRate: number | null;
   cacheRate: number | null;
   errors: string[];
@@ -131,7 +134,9 @@ type EngineStats = { tokensEvaluated: number; tokensReused: number };
 const engineStats = (e: Engine): EngineStats | undefined => (e as Engine & { stats?: () => EngineStats }).stats?.();
 
 async function main(): Promise<void> {
-  const config = ConfigSchema.parse({});
+  // --pace-ms N: multi-line pacing limit (config.requests.paceMultilineMs; 0 = off), for side-by-side runs
+  const paceMs = opt("--pace-ms");
+  const config = ConfigSchema.parse(paceMs !== undefined ? { requests: { paceMultilineMs: Number(paceMs) } } : {});
   const started = performance.now();
   // --trace-file: replay saved traces (bench/trace-generator.ts --out), so that runs before and after
   // a code change type the same text (generated traces come from this tree's src/, which changes)
@@ -204,6 +209,7 @@ async function main(): Promise<void> {
       generatedTokens: own ? c.generatedTokens : null,
       wastedFraction: own && c.generatedTokens > 0 ? c.wastedTokens / c.generatedTokens : null,
       generations: own ? c.generations : null,
+      paced: own ? c.paced : null,
       typingThroughRate: own && c.requests ? c.reusedTypingThrough / c.requests : null,
       cacheRate: own && c.requests ? c.reusedCache / c.requests : null,
       engineTokens: e0 && e1 ? { evaluated: e1.tokensEvaluated - e0.tokensEvaluated, reused: e1.tokensReused - e0.tokensReused } : null,

@@ -96,6 +96,13 @@ export const ConfigSchema = z.object({
       prefixAlignLines: z.number().int().min(1).max(256).default(16),
       suffixTokens: z.number().int().min(0).default(256),
       extraTokens: z.number().int().min(0).default(512),
+      /**
+       * Multi-line pacing: while the user of a document is typing (recent keystrokes closer than
+       * this many ms), a generation pauses after its first line until the next keystroke is
+       * overdue (1.5 × the recent gap, at most this long), so lines a keystroke would supersede
+       * are not decoded. 0 disables it.
+       */
+      paceMultilineMs: z.number().int().min(0).max(5_000).default(400),
     })
     .prefault({}),
   telemetry: z

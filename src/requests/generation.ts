@@ -51,7 +51,20 @@ export interface GenerationOptions {
   onFinish?: (gen: Generation) => void;
   /** Called once when the generation is aborted (no reader left); used to free admission slots. */
   onAbort?: (gen: Generation) => void;
+  /**
+   * Multi-line pacing: `now` (epoch ms) and whether a held generation should go on at once
+   * (e.g. others wait for an engine slot). See `holdUntil`.
+   */
+  pace?: { now: () => number; resumeEarly: () => boolean };
 }
+
+/** A completion's first line is done once a line with non-blank text has ended. */
+export function firstLineDone(text: string): boolean {
+  return /\S[^\n]*\n/.test(text);
+}
+
+/** Longest single sleep of a held generation (ms): `resumeEarly` is checked this often. */
+const HOLD_POLL_MS = 25;
 
 let nextGenerationId = 1;
 
@@ -72,6 +85,19 @@ export class Generation {
   aborted = false;
   /** Keeps the engine running with no reader (prefetch); cleared when a reader attaches. */
   keepAlive = false;
+  /**
+   * Multi-line pacing (epoch ms): the engine stream is not read past the completion's first line
+   * before this time, which suspends an in-process engine's decoding there. The manager sets it
+   * while the user is typing (a keystroke is expected sooner and would supersede the rest) and
+   * moves it when a keystroke types through the text.
+   */
+  holdUntil: number | undefined;
+  /** Times the stream was held after its first line (0 or 1). */
+  held = 0;
+  /** Set while the stream is held; calling it ends the hold at once. */
+  private wakeHold: (() => void) | undefined;
+  /** Aborted while held: the generation ends as a finished first-line completion. */
+  private endAtLine = false;
   /** Resolves once the generation has finished (engine stream ended, or aborted before start). */
   readonly whenFinished: Promise<void>;
   private resolveFinished!: () => void;
@@ -157,6 +183,15 @@ export class Generation {
   abort(): void {
     if (this.finished || this.aborted) return;
     this.aborted = true;
+    if (this.wakeHold) {
+      // Held after its first line, which was delivered in full: it ends there as a finished
+      // single-line completion (the pump stops reading, which stops the engine); nothing after
+      // the first line was decoded.
+      this.endAtLine = true;
+      this.wakeHold();
+      this.options?.onAbort?.(this);
+      return;
+    }
     this.controller.abort(new GhostlineError("internal", "superseded"));
     this.options?.onAbort?.(this);
     if (!this.started) this.finishCancelled();
@@ -175,6 +210,31 @@ export class Generation {
     for (const sub of this.subscribers) wakeOne(sub);
   }
 
+  /** Waits until `holdUntil` (which may move meanwhile), an abort, or `resumeEarly()`. */
+  private async hold(pace: NonNullable<GenerationOptions["pace"]>): Promise<void> {
+    this.held = 1;
+    const signal = this.controller.signal;
+    try {
+      for (;;) {
+        const wait = (this.holdUntil ?? 0) - pace.now();
+        if (wait <= 0 || signal.aborted || this.endAtLine || pace.resumeEarly()) return;
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            clearTimeout(timer);
+            signal.removeEventListener("abort", done);
+            this.wakeHold = undefined;
+            resolve();
+          };
+          const timer = setTimeout(done, Math.min(wait, HOLD_POLL_MS));
+          signal.addEventListener("abort", done, { once: true });
+          this.wakeHold = done;
+        });
+      }
+    } finally {
+      this.wakeHold = undefined;
+    }
+  }
+
   private async pump(options: GenerationOptions): Promise<void> {
     try {
       const stream = options.engine.complete(options.request, { signal: this.controller.signal });
@@ -183,6 +243,15 @@ export class Generation {
           this.text += ev.text;
           this.tokens += ev.tokens;
           this.notify();
+          if (this.held === 0 && options.pace && this.holdUntil !== undefined && firstLineDone(this.text)) {
+            await this.hold(options.pace);
+            if (this.endAtLine) {
+              const usage = emptyUsage();
+              usage.completionTokens = this.tokens;
+              this.result = { text: this.text, stopReason: "end_of_line", usage };
+              break; // returns the engine stream: it stops where it is and releases its sequence
+            }
+          }
         } else {
           // The engine's final text is authoritative (post stop rules).
           if (ev.text.startsWith(this.text) || ev.stopReason !== "cancelled") this.text = ev.text;

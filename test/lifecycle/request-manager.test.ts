@@ -233,3 +233,85 @@ describe("prefetch and priorities", () => {
     expect(records).toEqual([r.done.completionId]);
   });
 });
+
+describe("multi-line pacing", () => {
+  const LINES = "first();\nsecond();\nthird();\n";
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  /** Three keystrokes 100 ms apart (on the manager's clock); returns the third request's stream. */
+  function typeThree(m: ReturnType<typeof createRequestManager>, clock: { t: number }, signal?: AbortSignal) {
+    for (const p of ["k1", "k2"]) {
+      void collect(m.complete(req({ prefix: p, arrivedAt: clock.t }), {}));
+      clock.t += 100;
+    }
+    return m.complete(req({ prefix: "k3", arrivedAt: clock.t }), signal ? { signal } : {})[Symbol.asyncIterator]();
+  }
+
+  it("pauses after the first line while the user types, and goes on once the next keystroke is overdue", async () => {
+    const engine = createFakeEngine({ script: () => LINES, tokenDelayMs: 1 });
+    const clock = { t: Date.now() };
+    const m = createRequestManager({ engine, config, now: () => clock.t });
+    const it3 = typeThree(m, clock);
+    let text = "";
+    while (!text.includes("\n")) {
+      const ev = (await it3.next()).value as CompletionEvent;
+      if (ev.type === "delta") text += ev.text;
+    }
+    await pause(80); // the engine would have finished long ago
+    expect(text).toBe("first();\n");
+    expect(m.stats().generationsActive).toBe(1);
+    clock.t += 151; // 1.5 × the 100 ms gaps: the next keystroke is overdue
+    let done: CompletionDone | undefined;
+    for (let r = await it3.next(); !r.done; r = await it3.next()) {
+      const ev = r.value;
+      if (ev.type === "delta") text += ev.text;
+      else done = ev;
+    }
+    expect(text).toBe(LINES);
+    expect(done?.stopReason).toBe("eos");
+    expect(m.counters().paced).toBe(1);
+  });
+
+  it("a keystroke during the pause ends the generation at its first line: nothing after it is decoded or wasted", async () => {
+    const engine = createFakeEngine({ script: () => LINES, tokenDelayMs: 1 });
+    const clock = { t: Date.now() };
+    const m = createRequestManager({ engine, config, now: () => clock.t });
+    const it3 = typeThree(m, clock);
+    let text = "";
+    while (!text.includes("\n")) {
+      const ev = (await it3.next()).value as CompletionEvent;
+      if (ev.type === "delta") text += ev.text;
+    }
+    await pause(20);
+    const before = m.counters();
+    clock.t += 100;
+    const p4 = collect(m.complete(req({ prefix: "k4", arrivedAt: clock.t }), {}));
+    const rest = await it3.next();
+    clock.t += 200; // k4 is paced too (the user typed): let it go on
+    const r4 = await p4;
+    expect((rest.value as CompletionDone).stopReason).toBe("cancelled");
+    expect(r4.done.text).toBe(LINES);
+    // k3's generation delivered its first line (3 deltas) and ended there, finished, not cancelled
+    const after = m.counters();
+    expect(after.wastedTokens - before.wastedTokens).toBe(0);
+    expect(after.generatedTokens - before.generatedTokens - r4.done.usage.completionTokens).toBe(3);
+    expect(engine.active()).toBe(0);
+  });
+
+  it("does not pause a user who is not typing, nor when pacing is off", async () => {
+    for (const paceMultilineMs of [400, 0]) {
+      const engine = createFakeEngine({ script: () => LINES, tokenDelayMs: 1 });
+      const clock = { t: Date.now() };
+      const cfg = ConfigSchema.parse({ requests: { paceMultilineMs } });
+      const m = createRequestManager({ engine, config: cfg, now: () => clock.t });
+      if (paceMultilineMs === 0) {
+        const r = await collect({ [Symbol.asyncIterator]: () => typeThree(m, clock) });
+        expect(r.deltas).toBe(LINES);
+      } else {
+        const r = await collect(m.complete(req({ prefix: "alone", arrivedAt: clock.t }), {}));
+        expect(r.deltas).toBe(LINES);
+      }
+      expect(m.counters().paced).toBe(0);
+    }
+  });
+});

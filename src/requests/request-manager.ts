@@ -130,7 +130,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
    */
   function paceUntil(req: CompletionRequest, arrival: number): number | undefined {
     const limit = config.requests.paceMultilineMs;
-    if (limit <= 0) return undefined;
+    if (limit <= 0 || req.parallel) return undefined; // n > 1 choices of one request arrive together: not keystrokes
     const key = affinityKeyOf(req);
     const entry = cadence.get(key);
     if (!entry) {

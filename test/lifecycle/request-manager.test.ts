@@ -298,6 +298,15 @@ describe("multi-line pacing", () => {
     expect(engine.active()).toBe(0);
   });
 
+  it("n > 1 choices of one request, arriving together, are not taken for typing", async () => {
+    const engine = createFakeEngine({ script: () => LINES, tokenDelayMs: 1 });
+    const clock = { t: Date.now() };
+    const m = createRequestManager({ engine, config, now: () => clock.t });
+    const choices = await Promise.all([0, 1, 2].map(() => collect(m.complete(req({ documentKey: undefined, parallel: true, arrivedAt: clock.t }), {}))));
+    expect(choices.map((c) => c.deltas)).toEqual([LINES, LINES, LINES]);
+    expect(m.counters().paced).toBe(0);
+  });
+
   it("does not pause a user who is not typing, nor when pacing is off", async () => {
     for (const paceMultilineMs of [400, 0]) {
       const engine = createFakeEngine({ script: () => LINES, tokenDelayMs: 1 });

@@ -52,10 +52,11 @@ export interface GenerationOptions {
   /** Called once when the generation is aborted (no reader left); used to free admission slots. */
   onAbort?: (gen: Generation) => void;
   /**
-   * Multi-line pacing: `now` (epoch ms) and whether a held generation should go on at once
-   * (e.g. others wait for an engine slot). See `holdUntil`.
+   * Multi-line pacing: `now` (epoch ms) and whether a held generation should end at its first
+   * line at once (others wait for an engine slot: the rest of a suggestion is the first thing to
+   * shed). See `holdUntil`.
    */
-  pace?: { now: () => number; resumeEarly: () => boolean };
+  pace?: { now: () => number; shed: () => boolean };
 }
 
 /** A completion's first line is done once a line with non-blank text has ended. */
@@ -63,7 +64,7 @@ export function firstLineDone(text: string): boolean {
   return /\S[^\n]*\n/.test(text);
 }
 
-/** Longest single sleep of a held generation (ms): `resumeEarly` is checked this often. */
+/** Longest single sleep of a held generation (ms): `shed` is checked this often. */
 const HOLD_POLL_MS = 25;
 
 let nextGenerationId = 1;
@@ -210,14 +211,24 @@ export class Generation {
     for (const sub of this.subscribers) wakeOne(sub);
   }
 
-  /** Waits until `holdUntil` (which may move meanwhile), an abort, or `resumeEarly()`. */
+  /** A held generation re-checks its hold now (the manager calls it when a request starts queueing). */
+  recheckHold(): void {
+    this.wakeHold?.();
+  }
+
+  /** Waits until `holdUntil` (which may move meanwhile) or an abort; ends at the first line when `shed()`. */
   private async hold(pace: NonNullable<GenerationOptions["pace"]>): Promise<void> {
     this.held = 1;
     const signal = this.controller.signal;
     try {
       for (;;) {
         const wait = (this.holdUntil ?? 0) - pace.now();
-        if (wait <= 0 || signal.aborted || this.endAtLine || pace.resumeEarly()) return;
+        if (!this.endAtLine && pace.shed()) {
+          this.endAtLine = true;
+          this.aborted = true;
+          this.options?.onAbort?.(this);
+        }
+        if (wait <= 0 || signal.aborted || this.endAtLine) return;
         await new Promise<void>((resolve) => {
           const done = (): void => {
             clearTimeout(timer);

@@ -195,9 +195,10 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
       paramsKey,
       onAbort: (g) => releaseTicket(g),
       onFinish: (g) => onFinish(g, req, docKey, paramsKey),
-      pace: { now, resumeEarly: () => admission.stats().queued > 0 },
+      pace: { now, shed: () => admission.stats().queued > 0 },
     });
     tickets.set(gen, ticket);
+    if (admission.stats().queued > 0) for (const g of live) g.recheckHold(); // paused generations give way
     live.add(gen);
     c.generations++;
     const start = (): void => gen.start();

@@ -298,6 +298,24 @@ describe("multi-line pacing", () => {
     expect(engine.active()).toBe(0);
   });
 
+  it("when others wait for an engine slot, a paused generation ends at its first line", async () => {
+    const engine = createFakeEngine({ script: () => LINES, tokenDelayMs: 1, sequences: 1 });
+    const clock = { t: Date.now() };
+    const m = createRequestManager({ engine, config, now: () => clock.t });
+    const it3 = typeThree(m, clock);
+    let text = "";
+    while (!text.includes("\n")) {
+      const ev = (await it3.next()).value as CompletionEvent;
+      if (ev.type === "delta") text += ev.text;
+    }
+    const other = collect(m.complete(req({ documentKey: "file:///b.ts", prefix: "other", arrivedAt: clock.t }), {}));
+    const rest = await collect({ [Symbol.asyncIterator]: () => it3 });
+    expect(text + rest.deltas).toBe("first();\n");
+    expect(rest.done.stopReason).toBe("end_of_line");
+    expect((await other).deltas).toBe(LINES);
+    expect(m.counters()).toMatchObject({ paced: 1, wastedTokens: 0 });
+  });
+
   it("n > 1 choices of one request, arriving together, are not taken for typing", async () => {
     const engine = createFakeEngine({ script: () => LINES, tokenDelayMs: 1 });
     const clock = { t: Date.now() };

@@ -238,6 +238,16 @@ describe("multi-line pacing", () => {
   const LINES = "first();\nsecond();\nthird();\n";
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+  /** Reads deltas until the text holds a line end. */
+  async function readFirstLine(it: AsyncIterator<CompletionEvent>): Promise<string> {
+    let text = "";
+    while (!text.includes("\n")) {
+      const ev = (await it.next()).value as CompletionEvent;
+      if (ev.type === "delta") text += ev.text;
+    }
+    return text;
+  }
+
   /** Three keystrokes 100 ms apart (on the manager's clock); returns the third request's stream. */
   function typeThree(m: ReturnType<typeof createRequestManager>, clock: { t: number }, signal?: AbortSignal) {
     for (const p of ["k1", "k2"]) {
@@ -252,11 +262,7 @@ describe("multi-line pacing", () => {
     const clock = { t: Date.now() };
     const m = createRequestManager({ engine, config, now: () => clock.t });
     const it3 = typeThree(m, clock);
-    let text = "";
-    while (!text.includes("\n")) {
-      const ev = (await it3.next()).value as CompletionEvent;
-      if (ev.type === "delta") text += ev.text;
-    }
+    let text = await readFirstLine(it3);
     await pause(80); // the engine would have finished long ago
     expect(text).toBe("first();\n");
     expect(m.stats().generationsActive).toBe(1);
@@ -277,11 +283,7 @@ describe("multi-line pacing", () => {
     const clock = { t: Date.now() };
     const m = createRequestManager({ engine, config, now: () => clock.t });
     const it3 = typeThree(m, clock);
-    let text = "";
-    while (!text.includes("\n")) {
-      const ev = (await it3.next()).value as CompletionEvent;
-      if (ev.type === "delta") text += ev.text;
-    }
+    await readFirstLine(it3);
     await pause(20);
     const before = m.counters();
     clock.t += 100;
@@ -303,11 +305,7 @@ describe("multi-line pacing", () => {
     const clock = { t: Date.now() };
     const m = createRequestManager({ engine, config, now: () => clock.t });
     const it3 = typeThree(m, clock);
-    let text = "";
-    while (!text.includes("\n")) {
-      const ev = (await it3.next()).value as CompletionEvent;
-      if (ev.type === "delta") text += ev.text;
-    }
+    const text = await readFirstLine(it3);
     const other = collect(m.complete(req({ documentKey: "file:///b.ts", prefix: "other", arrivedAt: clock.t }), {}));
     const rest = await collect({ [Symbol.asyncIterator]: () => it3 });
     expect(text + rest.deltas).toBe("first();\n");

@@ -59,9 +59,13 @@ export interface GenerationOptions {
   pace?: { now: () => number; shed: () => boolean };
 }
 
-/** A completion's first line is done once a line with non-blank text has ended. */
-export function firstLineDone(text: string): boolean {
-  return /\S[^\n]*\n/.test(text);
+/**
+ * Where a completion's first line ends: the first "\n" after non-blank text (as line mode cuts),
+ * or -1 while that line is still open.
+ */
+export function firstLineEnd(text: string): number {
+  const m = /\S[^\n]*\n/.exec(text);
+  return m ? m.index + m[0].length - 1 : -1;
 }
 
 /** Longest single sleep of a held generation (ms): `shed` is checked this often. */
@@ -251,18 +255,27 @@ export class Generation {
       const stream = options.engine.complete(options.request, { signal: this.controller.signal });
       for await (const ev of stream) {
         if (ev.type === "delta") {
-          this.text += ev.text;
           this.tokens += ev.tokens;
-          this.notify();
-          if (this.held === 0 && options.pace && this.holdUntil !== undefined && firstLineDone(this.text)) {
-            await this.hold(options.pace);
-            if (this.endAtLine) {
-              const usage = emptyUsage();
-              usage.completionTokens = this.tokens;
-              this.result = { text: this.text, stopReason: "end_of_line", usage };
-              break; // returns the engine stream: it stops where it is and releases its sequence
-            }
+          const end = this.held === 0 && options.pace && this.holdUntil !== undefined ? firstLineEnd(this.text + ev.text) : -1;
+          if (end < 0 || !options.pace) {
+            this.text += ev.text;
+            this.notify();
+            continue;
           }
+          // Multi-line pacing: deliver the first line, hold the rest of this delta and the stream.
+          const all = this.text + ev.text;
+          this.text = all.slice(0, end);
+          this.notify();
+          await this.hold(options.pace);
+          if (this.endAtLine) {
+            // ends as line mode would have: the first line, without its "\n"
+            const usage = emptyUsage();
+            usage.completionTokens = this.tokens;
+            this.result = { text: this.text, stopReason: "end_of_line", usage };
+            break; // returns the engine stream: it stops where it is and releases its sequence
+          }
+          this.text = all;
+          this.notify();
         } else {
           // The engine's final text is authoritative (post stop rules).
           if (ev.text.startsWith(this.text) || ev.stopReason !== "cancelled") this.text = ev.text;

@@ -238,10 +238,10 @@ describe("multi-line pacing", () => {
   const LINES = "first();\nsecond();\nthird();\n";
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  /** Reads deltas until the text holds a line end. */
+  /** Reads deltas until the first line is in (its "\n" comes with the rest, after the pause). */
   async function readFirstLine(it: AsyncIterator<CompletionEvent>): Promise<string> {
     let text = "";
-    while (!text.includes("\n")) {
+    while (!text.includes("first();")) {
       const ev = (await it.next()).value as CompletionEvent;
       if (ev.type === "delta") text += ev.text;
     }
@@ -264,7 +264,7 @@ describe("multi-line pacing", () => {
     const it3 = typeThree(m, clock);
     let text = await readFirstLine(it3);
     await pause(80); // the engine would have finished long ago
-    expect(text).toBe("first();\n");
+    expect(text).toBe("first();");
     expect(m.stats().generationsActive).toBe(1);
     clock.t += 151; // 1.5 × the 100 ms gaps: the next keystroke is overdue
     let done: CompletionDone | undefined;
@@ -301,14 +301,15 @@ describe("multi-line pacing", () => {
   });
 
   it("when others wait for an engine slot, a paused generation ends at its first line", async () => {
-    const engine = createFakeEngine({ script: () => LINES, tokenDelayMs: 1, sequences: 1 });
+    // 5 characters per delta: "();\ns" carries the first line's end and the next line's start
+    const engine = createFakeEngine({ script: () => LINES, tokenDelayMs: 1, sequences: 1, tokenChars: 5 });
     const clock = { t: Date.now() };
     const m = createRequestManager({ engine, config, now: () => clock.t });
     const it3 = typeThree(m, clock);
     const text = await readFirstLine(it3);
     const other = collect(m.complete(req({ documentKey: "file:///b.ts", prefix: "other", arrivedAt: clock.t }), {}));
     const rest = await collect({ [Symbol.asyncIterator]: () => it3 });
-    expect(text + rest.deltas).toBe("first();\n");
+    expect(text + rest.deltas).toBe("first();"); // as line mode would end it
     expect(rest.done.stopReason).toBe("end_of_line");
     expect((await other).deltas).toBe(LINES);
     expect(m.counters()).toMatchObject({ paced: 1, wastedTokens: 0 });

@@ -189,12 +189,7 @@ export class Generation {
     if (this.finished || this.aborted) return;
     this.aborted = true;
     if (this.wakeHold) {
-      // Held after its first line, which was delivered in full: it ends there as a finished
-      // single-line completion (the pump stops reading, which stops the engine); nothing after
-      // the first line was decoded.
-      this.endAtLine = true;
-      this.wakeHold();
-      this.options?.onAbort?.(this);
+      this.endHeldAtLine();
       return;
     }
     this.controller.abort(new GhostlineError("internal", "superseded"));
@@ -215,6 +210,17 @@ export class Generation {
     for (const sub of this.subscribers) wakeOne(sub);
   }
 
+  /**
+   * Ends a held generation at its first line, which was delivered in full: a finished single-line
+   * completion (the pump stops reading, which stops the engine); nothing after it was decoded.
+   */
+  private endHeldAtLine(): void {
+    this.endAtLine = true;
+    this.aborted = true;
+    this.options?.onAbort?.(this);
+    this.wakeHold?.();
+  }
+
   /** A held generation re-checks its hold now (the manager calls it when a request starts queueing). */
   recheckHold(): void {
     this.wakeHold?.();
@@ -227,11 +233,7 @@ export class Generation {
     try {
       for (;;) {
         const wait = (this.holdUntil ?? 0) - pace.now();
-        if (!this.endAtLine && pace.shed()) {
-          this.endAtLine = true;
-          this.aborted = true;
-          this.options?.onAbort?.(this);
-        }
+        if (!this.endAtLine && pace.shed()) this.endHeldAtLine();
         if (wait <= 0 || signal.aborted || this.endAtLine) return;
         await new Promise<void>((resolve) => {
           const done = (): void => {
@@ -256,17 +258,18 @@ export class Generation {
       for await (const ev of stream) {
         if (ev.type === "delta") {
           this.tokens += ev.tokens;
-          const end = this.held === 0 && options.pace && this.holdUntil !== undefined ? firstLineEnd(this.text + ev.text) : -1;
-          if (end < 0 || !options.pace) {
-            this.text += ev.text;
+          const all = this.text + ev.text;
+          const pace = this.held === 0 && this.holdUntil !== undefined ? options.pace : undefined;
+          const end = pace ? firstLineEnd(all) : -1;
+          if (!pace || end < 0) {
+            this.text = all;
             this.notify();
             continue;
           }
           // Multi-line pacing: deliver the first line, hold the rest of this delta and the stream.
-          const all = this.text + ev.text;
           this.text = all.slice(0, end);
           this.notify();
-          await this.hold(options.pace);
+          await this.hold(pace);
           if (this.endAtLine) {
             // ends as line mode would have: the first line, without its "\n"
             const usage = emptyUsage();

@@ -123,15 +123,14 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
 
   /**
    * Multi-line pacing (config.requests.paceMultilineMs): records this request's arrival in its
-   * document's cadence and returns until when a generation for it should hold after its first
+   * document's cadence (`key`: its affinity key) and returns until when a generation for it should hold after its first
    * line, or undefined when the user is not typing (fewer than two recent gaps, or the last one
    * longer than the limit). The hold lasts until the next keystroke is overdue: 1.5 × the median
    * of the last three gaps, at most the limit.
    */
-  function paceUntil(req: CompletionRequest, arrival: number): number | undefined {
+  function paceUntil(req: CompletionRequest, key: string, arrival: number): number | undefined {
     const limit = config.requests.paceMultilineMs;
     if (limit <= 0 || req.parallel) return undefined; // n > 1 choices of one request arrive together: not keystrokes
-    const key = affinityKeyOf(req);
     const entry = cadence.get(key);
     if (!entry) {
       cadence.set(key, { last: arrival, gaps: [] });
@@ -171,12 +170,12 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     if (doc?.prefetch === gen && !gen.succeeded) doc.prefetch = undefined;
   }
 
-  function startGeneration(req: CompletionRequest, docKey: string | undefined, paramsKey: string, extra: { clientDraft?: string; optional?: boolean; delayMs: number; after?: Generation }): Generation {
+  function startGeneration(req: CompletionRequest, docKey: string | undefined, paramsKey: string, extra: { clientDraft?: string; optional?: boolean; delayMs: number; after?: Generation; affinityKey?: string }): Generation {
     const ticket = admission.admit(req.tenant, { optional: extra.optional });
     const spec = { ...config.speculative, ...(req.speculative ?? {}) };
     const engineRequest: EngineRequest = {
       tenant: req.tenant,
-      affinityKey: affinityKeyOf(req),
+      affinityKey: extra.affinityKey ?? affinityKeyOf(req),
       fim: req.fim,
       sampling: req.sampling,
       stop: req.stop,
@@ -287,7 +286,8 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     const arrival = now();
     const burst = doc !== undefined && arrival - doc.lastArrival < coalesceMs;
     if (doc) doc.lastArrival = arrival;
-    const holdUntil = paceUntil(req, arrival);
+    const affinityKey = affinityKeyOf(req);
+    const holdUntil = paceUntil(req, affinityKey, arrival);
 
     const makeDone = (text: string, stopReason: StopReason, gen: Generation | undefined, reused: CompletionDone["reused"], tokens: number): CompletionDone => {
       const usage = gen?.result?.usage ?? emptyUsage();
@@ -370,7 +370,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
       else c.reusedCache++;
     } else {
       try {
-        gen = startGeneration(req, docKey, paramsKey, { delayMs: burst ? coalesceMs : 0, ...(previous ? { after: previous } : {}), ...(req.clientDraft !== undefined ? { clientDraft: req.clientDraft } : {}) });
+        gen = startGeneration(req, docKey, paramsKey, { affinityKey, delayMs: burst ? coalesceMs : 0, ...(previous ? { after: previous } : {}), ...(req.clientDraft !== undefined ? { clientDraft: req.clientDraft } : {}) });
       } catch (e) {
         c.shed++;
         metrics?.shed.inc();

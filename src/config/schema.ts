@@ -103,6 +103,14 @@ export const ConfigSchema = z.object({
        * are not decoded. 0 disables it.
        */
       paceMultilineMs: z.number().int().min(0).max(5_000).default(400),
+      /**
+       * HTTP typing-through: a generation whose client aborted (clients without a document
+       * identity abort per keystroke) is parked this long — it decodes nothing more — so that the
+       * client's next request, when its typed characters match the start of the parked text, is
+       * served from it instead of starting over. The next request with the same affinity key, a
+       * request that needs its engine slot, or this timeout ends it. 0 disables it.
+       */
+      parkAbortedMs: z.number().int().min(0).max(5_000).default(250),
     })
     .prefault({}),
   telemetry: z

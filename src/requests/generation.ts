@@ -99,6 +99,13 @@ export class Generation {
   holdUntil: number | undefined;
   /** Times the stream was held after its first line (0 or 1). */
   held = 0;
+  /**
+   * Parked (see `park`): the engine stream is not read past the delta in hand, which suspends an
+   * in-process engine's decoding there, until a reader attaches or the generation is aborted.
+   */
+  parked = false;
+  /** Set while the pump waits out a park; calling it resumes the pump. */
+  private wakePark: (() => void) | undefined;
   /** Set while the stream is held; calling it ends the hold at once. */
   private wakeHold: (() => void) | undefined;
   /** Aborted while held: the generation ends as a finished first-line completion. */
@@ -161,12 +168,28 @@ export class Generation {
     void this.pump(this.options);
   }
 
-  /** Attaches a reader; clears keepAlive (the reader now owns the generation's life). */
+  /** Attaches a reader; clears keepAlive (the reader now owns the generation's life) and ends a park. */
   attach(): GenerationSubscriber {
     const sub: GenerationSubscriber = { cancelled: false };
     this.subscribers.add(sub);
     this.keepAlive = false;
+    if (this.parked) {
+      this.parked = false;
+      this.wakePark?.();
+    }
     return sub;
+  }
+
+  /**
+   * Parks a generation whose last reader is about to leave (an HTTP client that aborted at a
+   * keystroke): it stays alive (keepAlive) but decodes nothing more until a newer request types
+   * through it and attaches (which resumes it) or the manager aborts it. Costs its sequence slot,
+   * no compute: at most the pass in flight completes.
+   */
+  park(): void {
+    if (!this.live) return;
+    this.keepAlive = true;
+    this.parked = true;
   }
 
   /** Detaches a reader; aborts the engine when nobody is left and nothing keeps it alive. */
@@ -188,11 +211,13 @@ export class Generation {
   abort(): void {
     if (this.finished || this.aborted) return;
     this.aborted = true;
+    this.parked = false;
     if (this.wakeHold) {
       this.endHeldAtLine();
       return;
     }
     this.controller.abort(new GhostlineError("internal", "superseded"));
+    this.wakePark?.();
     this.options?.onAbort?.(this);
     if (!this.started) this.finishCancelled();
   }
@@ -252,6 +277,16 @@ export class Generation {
     }
   }
 
+  /** Waits until the park ends (a reader attached) or the generation is aborted. */
+  private async waitUnparked(): Promise<void> {
+    while (this.parked && !this.aborted) {
+      await new Promise<void>((resolve) => {
+        this.wakePark = resolve;
+      });
+      this.wakePark = undefined;
+    }
+  }
+
   private async pump(options: GenerationOptions): Promise<void> {
     try {
       const stream = options.engine.complete(options.request, { signal: this.controller.signal });
@@ -264,6 +299,7 @@ export class Generation {
           if (!pace || end < 0) {
             this.text = all;
             this.notify();
+            if (this.parked) await this.waitUnparked();
             continue;
           }
           // Multi-line pacing: deliver the first line, hold the rest of this delta and the stream.
@@ -279,6 +315,7 @@ export class Generation {
           }
           this.text = all;
           this.notify();
+          if (this.parked) await this.waitUnparked();
         } else {
           // The engine's final text is authoritative (post stop rules).
           if (ev.text.startsWith(this.text) || ev.stopReason !== "cancelled") this.text = ev.text;

@@ -101,6 +101,11 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
   const recent = new LruMap<string, RecentCompletion>(2_000);
   /** Typing cadence per document (affinity key: HTTP clients have no document key): last arrival and recent gaps. */
   const cadence = new LruMap<string, { last: number; gaps: number[] }>(10_000);
+  /**
+   * HTTP typing-through: generations whose client aborted, parked per affinity key (at most one per
+   * key, oldest first) for the client's next request to type through (config.requests.parkAbortedMs).
+   */
+  const orphans = new Map<string, { gen: Generation; timer: NodeJS.Timeout }>();
   const tickets = new Map<Generation, AdmissionTicket>();
   const live = new Set<Generation>();
   const c: LifecycleCounters = { requests: 0, generations: 0, reusedTypingThrough: 0, reusedCache: 0, shed: 0, cancelled: 0, wastedTokens: 0, generatedTokens: 0, prefetches: 0, paced: 0 };
@@ -146,6 +151,38 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     return arrival + Math.min(limit, 1.5 * median);
   }
 
+  /** Removes the parked generation of `key` from the orphans and returns it (still running). */
+  function takeOrphan(key: string): Generation | undefined {
+    const o = orphans.get(key);
+    if (!o) return undefined;
+    orphans.delete(key);
+    clearTimeout(o.timer);
+    return o.gen;
+  }
+
+  /** Aborts the parked generation of `key` (unless a reader adopted it meanwhile); returns it. */
+  function dropOrphan(key: string): Generation | undefined {
+    const gen = takeOrphan(key);
+    if (gen && gen.readers === 0) {
+      gen.keepAlive = false;
+      gen.abort();
+    }
+    return gen;
+  }
+
+  /** Parks `gen`, whose last reader (an HTTP client) aborted, under its affinity key. */
+  function parkOrphan(key: string, gen: Generation): void {
+    const ms = config.requests.parkAbortedMs;
+    if (ms <= 0 || closed || !gen.live || gen.readers !== 1) return;
+    if (orphans.get(key)?.gen !== gen) dropOrphan(key);
+    gen.park();
+    const timer = setTimeout(() => {
+      if (orphans.get(key)?.gen === gen) dropOrphan(key);
+    }, ms);
+    timer.unref?.();
+    orphans.set(key, { gen, timer });
+  }
+
   function releaseTicket(gen: Generation): void {
     tickets.get(gen)?.release();
     tickets.delete(gen);
@@ -171,6 +208,11 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
   }
 
   function startGeneration(req: CompletionRequest, docKey: string | undefined, paramsKey: string, extra: { clientDraft?: string; optional?: boolean; delayMs: number; after?: Generation; affinityKey?: string }): Generation {
+    // Parked orphans give their slots to real requests first (oldest first).
+    for (const key of orphans.keys()) {
+      if (admission.stats().active < engine.info.sequences) break;
+      dropOrphan(key);
+    }
     const ticket = admission.admit(req.tenant, { optional: extra.optional });
     const spec = { ...config.speculative, ...(req.speculative ?? {}) };
     const engineRequest: EngineRequest = {
@@ -329,6 +371,19 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
         break;
       }
     }
+    // HTTP typing-through: the client aborted its previous request at this keystroke; when the
+    // typed characters match the start of that request's parked generation, serve from it.
+    let orphan: Generation | undefined;
+    if (!doc && !req.parallel && orphans.has(affinityKey)) {
+      const parked = orphans.get(affinityKey)!.gen;
+      const typed = typedThrough(parked, req.fim.prefix, req.fim.suffix, paramsKey);
+      if (!gen && typed !== undefined) {
+        takeOrphan(affinityKey);
+        gen = parked;
+        skip = typed;
+        reused = "typing-through";
+      } else orphan = dropOrphan(affinityKey); // latest wins: nobody else wants it
+    }
     if (!gen && isCacheable(req)) {
       const hit = cache.get({ tenant: req.tenant, model, paramsKey, prefix: req.fim.prefix, suffix: req.fim.suffix });
       if (hit) {
@@ -340,7 +395,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     const sub = gen?.attach();
     // Not `live`: a `change` may already have aborted it, but until it has left the engine it still
     // holds the document's KV sequence, and the new generation must continue from that sequence.
-    const previous = doc?.current && !doc.current.finished ? doc.current : undefined;
+    const previous = doc?.current && !doc.current.finished ? doc.current : orphan && !orphan.finished ? orphan : undefined;
 
     // Latest wins: every older request of this document ends now.
     if (doc) {
@@ -384,6 +439,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     inFlight++;
     const removeAbort = onAbort(signal, () => {
       reader.sub.cancelled = true;
+      if (!doc && !req.parallel) parkOrphan(affinityKey, reader.gen);
       detachReader(doc, reader);
       reader.sub.wake?.();
     });
@@ -452,6 +508,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     counters: () => ({ ...c, shed: c.shed }),
     async close() {
       closed = true;
+      for (const key of [...orphans.keys()]) dropOrphan(key);
       for (const gen of [...live]) {
         gen.keepAlive = false;
         gen.cancelReaders();

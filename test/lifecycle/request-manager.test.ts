@@ -341,3 +341,97 @@ describe("multi-line pacing", () => {
     }
   });
 });
+
+describe("HTTP typing-through (parked aborted generations)", () => {
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const http = (over: Partial<CompletionRequest> & { prefix?: string } = {}) => req({ documentKey: undefined, ...over });
+
+  /** Starts a request, reads until `chars` characters arrived, aborts it like an HTTP client at a keystroke. */
+  async function abortAfter(m: ReturnType<typeof createRequestManager>, r: CompletionRequest, chars: number): Promise<string> {
+    const ac = new AbortController();
+    const it = m.complete(r, { signal: ac.signal })[Symbol.asyncIterator]();
+    let seen = "";
+    while (seen.length < chars) {
+      const ev = (await it.next()).value as CompletionEvent;
+      if (ev.type === "delta") seen += ev.text;
+    }
+    ac.abort();
+    for (let x = await it.next(); !x.done; x = await it.next()) {
+      if (x.value.type === "done") expect(x.value.stopReason).toBe("cancelled");
+    }
+    return seen;
+  }
+
+  it("the next request types through the aborted one's parked generation, which decoded nothing while parked", async () => {
+    const engine = createFakeEngine({ script: () => SCRIPT, tokenDelayMs: 2 });
+    const m = createRequestManager({ engine, config });
+    const seen = await abortAfter(m, http(), 6);
+    await pause(40); // unparked, the engine would have finished the 16 characters by now
+    expect(engine.active()).toBe(1);
+    const it = m.complete(http({ prefix: "const x = " + seen.slice(0, 4) }), {})[Symbol.asyncIterator]();
+    const first = (await it.next()).value as CompletionEvent;
+    // the first delta is what was buffered at the abort (at most one more 3-char token), not the rest
+    expect(first.type).toBe("delta");
+    expect(SCRIPT.slice(4).startsWith((first as { text: string }).text)).toBe(true);
+    expect((first as { text: string }).text.length).toBeLessThanOrEqual(seen.length - 4 + 3);
+    const rest = await collect({ [Symbol.asyncIterator]: () => it });
+    expect((first as { text: string }).text + rest.deltas).toBe(SCRIPT.slice(4));
+    expect(rest.done.reused).toBe("typing-through");
+    expect(rest.done.stopReason).toBe("eos");
+    expect(engine.calls.length).toBe(1);
+    expect(m.counters()).toMatchObject({ reusedTypingThrough: 1, wastedTokens: 0, generations: 1 });
+  });
+
+  it("a request that does not match ends the parked generation and starts its own", async () => {
+    const engine = createFakeEngine({ script: (r) => (r.fim.prefix.endsWith("?") ? "other" : SCRIPT), tokenDelayMs: 2 });
+    const m = createRequestManager({ engine, config });
+    await abortAfter(m, http(), 3);
+    const r = await collect(m.complete(http({ prefix: "const x = ?" }), {}));
+    expect(r.done.reused).toBeUndefined();
+    expect(r.deltas).toBe("other");
+    expect(engine.calls.length).toBe(2);
+    expect(m.counters().wastedTokens).toBeGreaterThan(0);
+    expect(engine.active()).toBe(0);
+    expect(m.stats().generationsActive).toBe(0);
+  });
+
+  it("a parked generation nobody takes ends after parkAbortedMs; 0 turns parking off", async () => {
+    for (const parkAbortedMs of [40, 0]) {
+      const engine = createFakeEngine({ script: () => "x".repeat(300), tokenDelayMs: 2 });
+      const m = createRequestManager({ engine, config: ConfigSchema.parse({ requests: { parkAbortedMs } }) });
+      await abortAfter(m, http(), 3);
+      await pause(10);
+      expect(engine.active()).toBe(parkAbortedMs > 0 ? 1 : 0);
+      await pause(60);
+      expect(engine.active()).toBe(0);
+      expect(m.stats().generationsActive).toBe(0);
+      expect(m.counters().cancelled).toBe(1);
+    }
+  });
+
+  it("another tenant's request never types through a parked generation (nor ends it)", async () => {
+    const engine = createFakeEngine({ script: () => SCRIPT, tokenDelayMs: 2 });
+    const m = createRequestManager({ engine, config });
+    const seen = await abortAfter(m, http(), 6);
+    const other = await collect(m.complete(http({ tenant: "t2", prefix: "const x = " + seen.slice(0, 4) }), {}));
+    expect(other.done.reused).toBeUndefined();
+    expect(engine.calls.length).toBe(2);
+    expect(engine.calls[1]!.tenant).toBe("t2");
+    // t1's parked generation is still there for t1
+    const mine = await collect(m.complete(http({ prefix: "const x = " + seen.slice(0, 4) }), {}));
+    expect(mine.done.reused).toBe("typing-through");
+    expect(engine.calls.length).toBe(2);
+  });
+
+  it("a parked generation gives its engine slot to a request that needs one", async () => {
+    const engine = createFakeEngine({ script: () => SCRIPT, tokenDelayMs: 2, sequences: 1 });
+    const m = createRequestManager({ engine, config: ConfigSchema.parse({ requests: { queueLimit: 0 } }) });
+    await abortAfter(m, http(), 3);
+    expect(m.stats().generationsActive).toBe(1);
+    // another file, another affinity key: with no queue it would be shed if the parked one kept its slot
+    const r = await collect(m.complete(http({ fim: { prefix: "let y = ", suffix: "\n", filepath: "b.ts" } }), {}));
+    expect(r.done.stopReason).toBe("eos");
+    expect(m.counters().shed).toBe(0);
+    expect(engine.active()).toBe(0);
+  });
+});

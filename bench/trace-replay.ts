@@ -9,7 +9,7 @@
  *
  *   npx tsx bench/trace-replay.ts [--quick] [--typists 1,8] [--clients ws,http,peer] [--keys N] [--speed X]
  *                                 [--max-tokens N] [--threads N] [--peer URL] [--fake] [--trace-file traces.json]
- *                                 [--pace-ms N]
+ *                                 [--pace-ms N] [--park-ms N]
  * --quick: 20 keystrokes per typist, 1 and 2 typists (a CI smoke pass); --fake: model-free fake engine.
  * Each typist first gets one unmeasured warm-up completion (file opened, cursor placed).
  */
@@ -136,7 +136,14 @@ const engineStats = (e: Engine): EngineStats | undefined => (e as Engine & { sta
 async function main(): Promise<void> {
   // --pace-ms N: multi-line pacing limit (config.requests.paceMultilineMs; 0 = off), for side-by-side runs
   const paceMs = opt("--pace-ms");
-  const config = ConfigSchema.parse(paceMs !== undefined ? { requests: { paceMultilineMs: Number(paceMs) } } : {});
+  // --park-ms N: HTTP typing-through park time (config.requests.parkAbortedMs; 0 = off), likewise
+  const parkMs = opt("--park-ms");
+  const config = ConfigSchema.parse({
+    requests: {
+      ...(paceMs !== undefined ? { paceMultilineMs: Number(paceMs) } : {}),
+      ...(parkMs !== undefined ? { parkAbortedMs: Number(parkMs) } : {}),
+    },
+  });
   const started = performance.now();
   // --trace-file: replay saved traces (bench/trace-generator.ts --out), so that runs before and after
   // a code change type the same text (generated traces come from this tree's src/, which changes)

@@ -176,6 +176,7 @@ export class Generation {
     if (this.parked) {
       this.parked = false;
       this.wakePark?.();
+      this.wakeHold?.(); // a held one re-checks its hold without the park
     }
     return sub;
   }
@@ -257,7 +258,8 @@ export class Generation {
     const signal = this.controller.signal;
     try {
       for (;;) {
-        const wait = (this.holdUntil ?? 0) - pace.now();
+        // parked (no reader): hold on past holdUntil, until a reader attaches or the manager ends it
+        const wait = this.parked ? HOLD_POLL_MS : (this.holdUntil ?? 0) - pace.now();
         if (!this.endAtLine && pace.shed()) this.endHeldAtLine();
         if (wait <= 0 || signal.aborted || this.endAtLine) return;
         await new Promise<void>((resolve) => {

@@ -106,6 +106,15 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
    * key, oldest first) for the client's next request to type through (config.requests.parkAbortedMs).
    */
   const orphans = new Map<string, { gen: Generation; timer: NodeJS.Timeout }>();
+  /**
+   * The newest request per affinity key (HTTP clients): only the newest request's generation is
+   * parked at its abort. An older one's abort often reaches the server after the newer request
+   * (it came on a new connection); parked, it would keep the slot the newer request waits for.
+   */
+  const newest = new LruMap<string, number>(10_000);
+  /** The newest generation started per affinity key for requests without a document (HTTP typing-through). */
+  const httpCurrent = new LruMap<string, Generation>(10_000);
+  let requestSeq = 0;
   const tickets = new Map<Generation, AdmissionTicket>();
   const live = new Set<Generation>();
   const c: LifecycleCounters = { requests: 0, generations: 0, reusedTypingThrough: 0, reusedCache: 0, shed: 0, cancelled: 0, wastedTokens: 0, generatedTokens: 0, prefetches: 0, paced: 0 };
@@ -330,6 +339,8 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     if (doc) doc.lastArrival = arrival;
     const affinityKey = affinityKeyOf(req);
     const holdUntil = paceUntil(req, affinityKey, arrival);
+    const seq = ++requestSeq;
+    if (!doc) newest.set(affinityKey, seq);
 
     const makeDone = (text: string, stopReason: StopReason, gen: Generation | undefined, reused: CompletionDone["reused"], tokens: number): CompletionDone => {
       const usage = gen?.result?.usage ?? emptyUsage();
@@ -371,16 +382,17 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
         break;
       }
     }
-    // HTTP typing-through: the client aborted its previous request at this keystroke; when the
-    // typed characters match the start of that request's parked generation, serve from it.
+    // HTTP typing-through (no document identity): the client's previous request is still
+    // streaming (its abort, on another connection, may come after this request) or was aborted and
+    // parked. When the typed characters match the start of its text, serve from its generation.
+    // Deterministic requests only: a sampled one must not share another request's draw.
     let orphan: Generation | undefined;
-    if (!doc && !req.parallel && orphans.has(affinityKey)) {
-      const parked = orphans.get(affinityKey)!.gen;
-      const typed = typedThrough(parked, req.fim.prefix, req.fim.suffix, paramsKey);
-      if (!gen && typed !== undefined) {
-        takeOrphan(affinityKey);
-        gen = parked;
-        skip = typed;
+    if (!doc && !req.parallel) {
+      const cand = orphans.get(affinityKey)?.gen ?? httpCurrent.get(affinityKey);
+      if (cand && isCacheable(req) && typedThrough(cand, req.fim.prefix, req.fim.suffix, paramsKey) !== undefined && cand.live) {
+        if (orphans.get(affinityKey)?.gen === cand) takeOrphan(affinityKey);
+        gen = cand;
+        skip = req.fim.prefix.length - cand.prefix.length;
         reused = "typing-through";
       } else orphan = dropOrphan(affinityKey); // latest wins: nobody else wants it
     }
@@ -434,12 +446,19 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
       reader = { gen, sub: gen.attach() };
       gen.holdUntil = holdUntil;
       if (doc) doc.current = gen;
+      else if (!req.parallel) {
+        const started = gen;
+        httpCurrent.set(affinityKey, started);
+        void started.whenFinished.then(() => {
+          if (httpCurrent.get(affinityKey) === started) httpCurrent.delete(affinityKey);
+        });
+      }
     }
     doc?.readers.add(reader);
     inFlight++;
     const removeAbort = onAbort(signal, () => {
       reader.sub.cancelled = true;
-      if (!doc && !req.parallel) parkOrphan(affinityKey, reader.gen);
+      if (!doc && !req.parallel && newest.get(affinityKey) === seq) parkOrphan(affinityKey, reader.gen);
       detachReader(doc, reader);
       reader.sub.wake?.();
     });

@@ -324,6 +324,33 @@ describe("multi-line pacing", () => {
     expect(m.counters().paced).toBe(0);
   });
 
+  it("an HTTP request aborted during the pause stays paused while parked, and ends at its first line when the next request does not match", async () => {
+    const engine = createFakeEngine({ script: () => LINES, tokenDelayMs: 1 });
+    const clock = { t: Date.now() };
+    const m = createRequestManager({ engine, config, now: () => clock.t });
+    const ac = new AbortController();
+    const http = (prefix: string) => req({ documentKey: undefined, prefix, arrivedAt: clock.t });
+    for (const p of ["k1", "k2"]) {
+      void collect(m.complete(http(p), {}));
+      clock.t += 100;
+    }
+    const it3 = m.complete(http("k3"), { signal: ac.signal })[Symbol.asyncIterator]();
+    await readFirstLine(it3);
+    ac.abort(); // the client's keystroke; its next request comes after its debounce
+    for (let x = await it3.next(); !x.done; x = await it3.next());
+    clock.t += 300; // past the pause: unparked, the generation would go on
+    await pause(60);
+    expect(engine.active()).toBe(1);
+    const before = m.counters();
+    const p4 = collect(m.complete(http("k4"), {}));
+    clock.t += 500; // k4 is paced too (the user typed): let it go on
+    const r4 = await p4;
+    expect(r4.done.text).toBe(LINES);
+    const after = m.counters();
+    expect(after.wastedTokens - before.wastedTokens).toBe(0); // k3 ended at its first line, as line mode would
+    expect(after.generatedTokens - before.generatedTokens - r4.done.usage.completionTokens).toBe(3);
+  });
+
   it("does not pause a user who is not typing, nor when pacing is off", async () => {
     for (const paceMultilineMs of [400, 0]) {
       const engine = createFakeEngine({ script: () => LINES, tokenDelayMs: 1 });
@@ -421,6 +448,51 @@ describe("HTTP typing-through (parked aborted generations)", () => {
     const mine = await collect(m.complete(http({ prefix: "const x = " + seen.slice(0, 4) }), {}));
     expect(mine.done.reused).toBe("typing-through");
     expect(engine.calls.length).toBe(2);
+  });
+
+  it("the next request types through the previous one still streaming (its abort comes later); sampled requests never share", async () => {
+    for (const temperature of [0, 0.8]) {
+      const engine = createFakeEngine({ script: () => SCRIPT, tokenDelayMs: 2 });
+      const m = createRequestManager({ engine, config });
+      const sampling = { temperature, topP: 1, topK: 0 };
+      const ac = new AbortController();
+      const it1 = m.complete(http({ sampling }), { signal: ac.signal })[Symbol.asyncIterator]();
+      let seen = "";
+      while (seen.length < 6) {
+        const ev = (await it1.next()).value as CompletionEvent;
+        if (ev.type === "delta") seen += ev.text;
+      }
+      const second = collect(m.complete(http({ sampling, prefix: "const x = " + seen.slice(0, 4) }), {}));
+      ac.abort(); // the old connection's close, read after the new request
+      for (let x = await it1.next(); !x.done; x = await it1.next());
+      const r = await second;
+      if (temperature === 0) {
+        expect(r.done.reused).toBe("typing-through");
+        expect(r.deltas).toBe(SCRIPT.slice(4));
+        expect(engine.calls.length).toBe(1);
+        expect(m.counters().wastedTokens).toBe(0);
+      } else {
+        expect(r.done.reused).toBeUndefined();
+        expect(engine.calls.length).toBe(2);
+      }
+    }
+  });
+
+  it("an abort that reaches the server after the client's next request stops its generation (not parked)", async () => {
+    const engine = createFakeEngine({ script: () => "x".repeat(300), tokenDelayMs: 2 });
+    const m = createRequestManager({ engine, config });
+    const ac = new AbortController();
+    const it1 = m.complete(http(), { signal: ac.signal })[Symbol.asyncIterator]();
+    await it1.next();
+    // the next request came on a new connection and was read before the old socket's close
+    const ac2 = new AbortController();
+    const second = collect(m.complete(http({ prefix: "const x = y" }), { signal: ac2.signal }));
+    ac.abort();
+    for (let x = await it1.next(); !x.done; x = await it1.next());
+    await pause(10);
+    expect(engine.active()).toBe(1); // the second request's generation only
+    ac2.abort();
+    await second;
   });
 
   it("a parked generation gives its engine slot to a request that needs one", async () => {

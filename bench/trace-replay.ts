@@ -9,7 +9,7 @@
  *
  *   npx tsx bench/trace-replay.ts [--quick] [--typists 1,8] [--clients ws,http,peer] [--keys N] [--speed X]
  *                                 [--max-tokens N] [--threads N] [--peer URL] [--fake] [--trace-file traces.json]
- *                                 [--pace-ms N] [--park-ms N]
+ *                                 [--pace-ms N] [--park-ms N] [--debounce-ms N]
  * --quick: 20 keystrokes per typist, 1 and 2 typists (a CI smoke pass); --fake: model-free fake engine.
  * Each typist first gets one unmeasured warm-up completion (file opened, cursor placed).
  */
@@ -138,7 +138,11 @@ async function main(): Promise<void> {
   const paceMs = opt("--pace-ms");
   // --park-ms N: HTTP typing-through park time (config.requests.parkAbortedMs; 0 = off), likewise
   const parkMs = opt("--park-ms");
+  // --debounce-ms N: the clients' debounce base (config.client.debounceMs, default 0), e.g. 75 as
+  // many IDE clients use: an HTTP client's abort then reaches the server before its next request
+  const debounceMs = opt("--debounce-ms");
   const config = ConfigSchema.parse({
+    ...(debounceMs !== undefined ? { client: { debounceMs: Number(debounceMs) } } : {}),
     requests: {
       ...(paceMs !== undefined ? { paceMultilineMs: Number(paceMs) } : {}),
       ...(parkMs !== undefined ? { parkAbortedMs: Number(parkMs) } : {}),

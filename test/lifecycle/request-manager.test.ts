@@ -478,6 +478,22 @@ describe("HTTP typing-through (parked aborted generations)", () => {
     }
   });
 
+  it("a request that typed everything streamed so far starts its own generation (its first token would wait for the old one's next pass)", async () => {
+    const engine = createFakeEngine({ script: () => SCRIPT, tokenDelayMs: 5 });
+    const m = createRequestManager({ engine, config });
+    const ac = new AbortController();
+    const it1 = m.complete(http(), { signal: ac.signal })[Symbol.asyncIterator]();
+    const first = (await it1.next()).value as CompletionEvent;
+    const typed = (first as { text: string }).text;
+    const second = collect(m.complete(http({ prefix: "const x = " + typed }), {}));
+    ac.abort();
+    for (let x = await it1.next(); !x.done; x = await it1.next());
+    const r = await second;
+    expect(r.done.reused).toBeUndefined();
+    expect(r.deltas).toBe(SCRIPT);
+    expect(engine.calls.length).toBe(2);
+  });
+
   it("an abort that reaches the server after the client's next request stops its generation (not parked)", async () => {
     const engine = createFakeEngine({ script: () => "x".repeat(300), tokenDelayMs: 2 });
     const m = createRequestManager({ engine, config });

@@ -28,25 +28,26 @@ export interface DocumentStoreOptions {
 
 /** Converts an LSP position to a UTF-16 offset; characters past a line end clamp to it, lines past the end clamp to the text end. */
 export function offsetAt(text: string, pos: Position): number {
+  // Native searches (indexOf), not a JS loop over every character before the cursor: this runs
+  // several times per keystroke. The next "\r" is searched again only once passed (most files
+  // have none: one search).
+  let cr = text.indexOf("\r");
+  const nextBreak = (from: number): number => {
+    if (cr >= 0 && cr < from) cr = text.indexOf("\r", from);
+    const lf = text.indexOf("\n", from);
+    return cr < 0 ? lf : lf < 0 ? cr : Math.min(lf, cr);
+  };
   let line = 0;
   let i = 0;
   while (line < pos.line) {
-    const nl = nextLineBreak(text, i);
+    const nl = nextBreak(i);
     if (nl < 0) return text.length;
-    i = nl + (text[nl] === "\r" && text[nl + 1] === "\n" ? 2 : 1);
+    i = nl + (text.charCodeAt(nl) === 13 && text.charCodeAt(nl + 1) === 10 ? 2 : 1);
     line++;
   }
-  const end = nextLineBreak(text, i);
+  const end = nextBreak(i);
   const lineEnd = end < 0 ? text.length : end;
   return Math.min(i + pos.character, lineEnd);
-}
-
-function nextLineBreak(text: string, from: number): number {
-  for (let j = from; j < text.length; j++) {
-    const ch = text.charCodeAt(j);
-    if (ch === 10 || ch === 13) return j;
-  }
-  return -1;
 }
 
 /** Applies one LSP content change to `text` (no range = full replacement). */

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { WebSocket, RawData } from "ws";
-import { ClientMessage, type ClientSettings, type ServerMessage } from "@ghostline/protocol";
+import { ClientMessage, parseHotMessage, type ClientSettings, type ServerMessage } from "@ghostline/protocol";
 import type { Config } from "../config/schema.js";
 import { GhostlineError, toGhostlineError } from "../core/errors.js";
 import type { FeedbackService, TelemetryLevel } from "../feedback/types.js";
@@ -223,6 +223,12 @@ export function handleSession(socket: WebSocket, ctx: SessionContext): void {
         throw new GhostlineError("invalid_json", undefined, { cause: e });
       }
       if (json && typeof json === "object" && typeof (json as { id?: unknown }).id === "string") id = (json as { id: string }).id.slice(0, 128);
+      // keystroke messages (change, complete) are checked by hand; the schema parses the rest
+      const hot = parseHotMessage(json);
+      if (hot) {
+        handle(hot);
+        return;
+      }
       const parsed = ClientMessage.safeParse(json);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DocumentStore, applyChange, offsetAt } from "../../src/requests/document-store.js";
 import { isGhostlineError } from "../../src/core/errors.js";
+import { mulberry32 } from "../../src/core/random.js";
 
 const r = (sl: number, sc: number, el: number, ec: number) => ({ start: { line: sl, character: sc }, end: { line: el, character: ec } });
 
@@ -62,5 +63,38 @@ describe("document store edits", () => {
     s.open({ uri: "u", languageId: "ts", version: 3, text: "ab\ncd" });
     expect(s.split("u", { line: 1, character: 1 })).toMatchObject({ prefix: "ab\nc", suffix: "d" });
     expect(() => s.split("u", { line: 0, character: 0 }, 2)).toThrow(expect.objectContaining({ code: "conflict" }));
+  });
+});
+
+describe("offsetAt against a character-by-character reference", () => {
+  /** The straightforward definition: walk the text, counting \n, \r\n and \r as line breaks. */
+  function reference(text: string, pos: { line: number; character: number }): number {
+    let line = 0;
+    let i = 0;
+    while (line < pos.line) {
+      let j = i;
+      while (j < text.length && text[j] !== "\n" && text[j] !== "\r") j++;
+      if (j >= text.length) return text.length;
+      i = j + (text[j] === "\r" && text[j + 1] === "\n" ? 2 : 1);
+      line++;
+    }
+    let end = i;
+    while (end < text.length && text[end] !== "\n" && text[end] !== "\r") end++;
+    return Math.min(i + pos.character, end);
+  }
+
+  it("agrees on random texts with mixed line breaks", () => {
+    const f = mulberry32(7);
+    const rand = (n: number): number => Math.floor(f() * n);
+    const pieces = ["a", "bc", " ", "\n", "\r\n", "\r", "é", "\t", "xyz"];
+    for (let t = 0; t < 300; t++) {
+      let text = "";
+      const len = rand(40);
+      for (let k = 0; k < len; k++) text += pieces[rand(pieces.length)];
+      for (let q = 0; q < 20; q++) {
+        const pos = { line: rand(12), character: rand(8) };
+        expect(offsetAt(text, pos), JSON.stringify({ text, pos })).toBe(reference(text, pos));
+      }
+    }
   });
 });

@@ -189,3 +189,4 @@ export interface ClientSettings {
   telemetry: "off" | "metrics" | "code";
   experiment?: { id: string; arm: string };
 }
+export { parseHotMessage } from "./hot-path.js";

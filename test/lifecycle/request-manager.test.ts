@@ -511,6 +511,28 @@ describe("HTTP typing-through (parked aborted generations)", () => {
     await second;
   });
 
+  it("no leaks after a storm of 1,000 aborted HTTP requests: the last parked generation ends with its timeout", async () => {
+    const engine = createFakeEngine({ script: () => "y".repeat(100), tokenDelayMs: 1, sequences: 4 });
+    const m = createRequestManager({ engine, config: ConfigSchema.parse({ requests: { parkAbortedMs: 500 } }) });
+    const runs: Promise<unknown>[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const ac = new AbortController();
+      // 50 files, HTTP style: no document key, each request aborted by the next keystroke
+      const r = http({ fim: { prefix: `q${i}`, suffix: "\n", filepath: `f${i % 50}.ts` } });
+      runs.push(collect(m.complete(r, { signal: ac.signal })).catch((e: unknown) => e));
+      if (i % 7 === 0) await pause(0);
+      ac.abort();
+    }
+    await Promise.all(runs);
+    await pause(10);
+    expect(m.stats().generationsActive).toBeGreaterThan(0); // parked, within their 500 ms
+    await pause(650);
+    expect(m.stats().inFlight).toBe(0);
+    expect(m.stats().generationsActive).toBe(0);
+    expect(m.stats().queued).toBe(0);
+    expect(engine.active()).toBe(0);
+  });
+
   it("a parked generation gives its engine slot to a request that needs one", async () => {
     const engine = createFakeEngine({ script: () => SCRIPT, tokenDelayMs: 2, sequences: 1 });
     const m = createRequestManager({ engine, config: ConfigSchema.parse({ requests: { queueLimit: 0 } }) });

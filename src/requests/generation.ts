@@ -298,22 +298,18 @@ export class Generation {
           const all = this.text + ev.text;
           const pace = this.held === 0 && this.holdUntil !== undefined ? options.pace : undefined;
           const end = pace ? firstLineEnd(all) : -1;
-          if (!pace || end < 0) {
-            this.text = all;
+          if (pace && end >= 0) {
+            // Multi-line pacing: deliver the first line, hold the rest of this delta and the stream.
+            this.text = all.slice(0, end);
             this.notify();
-            if (this.parked) await this.waitUnparked();
-            continue;
-          }
-          // Multi-line pacing: deliver the first line, hold the rest of this delta and the stream.
-          this.text = all.slice(0, end);
-          this.notify();
-          await this.hold(pace);
-          if (this.endAtLine) {
-            // ends as line mode would have: the first line, without its "\n"
-            const usage = emptyUsage();
-            usage.completionTokens = this.tokens;
-            this.result = { text: this.text, stopReason: "end_of_line", usage };
-            break; // returns the engine stream: it stops where it is and releases its sequence
+            await this.hold(pace);
+            if (this.endAtLine) {
+              // ends as line mode would have: the first line, without its "\n"
+              const usage = emptyUsage();
+              usage.completionTokens = this.tokens;
+              this.result = { text: this.text, stopReason: "end_of_line", usage };
+              break; // returns the engine stream: it stops where it is and releases its sequence
+            }
           }
           this.text = all;
           this.notify();

@@ -107,13 +107,12 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
    */
   const orphans = new Map<string, { gen: Generation; timer: NodeJS.Timeout }>();
   /**
-   * The newest request per affinity key (HTTP clients): only the newest request's generation is
-   * parked at its abort. An older one's abort often reaches the server after the newer request
-   * (it came on a new connection); parked, it would keep the slot the newer request waits for.
+   * Per affinity key of requests without a document (HTTP clients): the newest request (only its
+   * generation is parked at its abort: an older one's abort often reaches the server after the
+   * newer request, which came on a new connection, and parked it would keep the slot the newer
+   * request waits for) and the newest generation started (to type through).
    */
-  const newest = new LruMap<string, number>(10_000);
-  /** The newest generation started per affinity key for requests without a document (HTTP typing-through). */
-  const httpCurrent = new LruMap<string, Generation>(10_000);
+  const httpKeys = new LruMap<string, { newest: number; current?: Generation }>(10_000);
   let requestSeq = 0;
   const tickets = new Map<Generation, AdmissionTicket>();
   const live = new Set<Generation>();
@@ -340,7 +339,12 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     const affinityKey = affinityKeyOf(req);
     const holdUntil = paceUntil(req, affinityKey, arrival);
     const seq = ++requestSeq;
-    if (!doc) newest.set(affinityKey, seq);
+    let httpKey: { newest: number; current?: Generation } | undefined;
+    if (!doc) {
+      httpKey = httpKeys.get(affinityKey) ?? { newest: seq };
+      httpKey.newest = seq;
+      httpKeys.set(affinityKey, httpKey);
+    }
 
     const makeDone = (text: string, stopReason: StopReason, gen: Generation | undefined, reused: CompletionDone["reused"], tokens: number): CompletionDone => {
       const usage = gen?.result?.usage ?? emptyUsage();
@@ -387,16 +391,16 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     // parked. When the typed characters match the start of its text, serve from its generation.
     // Deterministic requests only: a sampled one must not share another request's draw.
     let orphan: Generation | undefined;
-    if (!doc && !req.parallel) {
+    if (httpKey && !req.parallel) {
       // Only with text already buffered past the typed characters: the first token is then
       // served at once, where waiting for the old generation's next pass (a continuing pass, not
       // urgent like a new request's first one) made the p95 with 8 HTTP typists worse.
-      const cand = orphans.get(affinityKey)?.gen ?? httpCurrent.get(affinityKey);
+      const cand = orphans.get(affinityKey)?.gen ?? httpKey.current;
       const typed = cand && isCacheable(req) ? typedThrough(cand, req.fim.prefix, req.fim.suffix, paramsKey) : undefined;
       if (cand && typed !== undefined && typed < cand.text.length && cand.live) {
         if (orphans.get(affinityKey)?.gen === cand) takeOrphan(affinityKey);
         gen = cand;
-        skip = req.fim.prefix.length - cand.prefix.length;
+        skip = typed;
         reused = "typing-through";
       } else orphan = dropOrphan(affinityKey); // latest wins: nobody else wants it
     }
@@ -450,11 +454,11 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
       reader = { gen, sub: gen.attach() };
       gen.holdUntil = holdUntil;
       if (doc) doc.current = gen;
-      else if (!req.parallel) {
-        const started = gen;
-        httpCurrent.set(affinityKey, started);
+      else if (httpKey && !req.parallel) {
+        const [key, started] = [httpKey, gen];
+        key.current = started;
         void started.whenFinished.then(() => {
-          if (httpCurrent.get(affinityKey) === started) httpCurrent.delete(affinityKey);
+          if (key.current === started) key.current = undefined;
         });
       }
     }
@@ -462,7 +466,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     inFlight++;
     const removeAbort = onAbort(signal, () => {
       reader.sub.cancelled = true;
-      if (!doc && !req.parallel && newest.get(affinityKey) === seq) parkOrphan(affinityKey, reader.gen);
+      if (httpKey?.newest === seq && !req.parallel) parkOrphan(affinityKey, reader.gen);
       detachReader(doc, reader);
       reader.sub.wake?.();
     });

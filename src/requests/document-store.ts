@@ -114,8 +114,8 @@ export class DocumentStore {
     return doc;
   }
 
-  /** Cuts prefix/suffix at `position` (prefix tail / suffix head limited to the protocol limits). */
-  split(uri: string, position: Position, version?: number): { doc: StoredDocument; prefix: string; suffix: string } {
+  /** Cuts prefix/suffix at `position` (prefix tail / suffix head limited to the protocol limits); `cursor` is the position's offset. */
+  split(uri: string, position: Position, version?: number): { doc: StoredDocument; prefix: string; suffix: string; cursor: number } {
     const doc = this.get(uri);
     if (version !== undefined && version !== doc.version) {
       throw new GhostlineError("conflict", `Completion for version ${version} of ${uri}, but the synced version is ${doc.version}`, {
@@ -123,7 +123,7 @@ export class DocumentStore {
       });
     }
     const at = offsetAt(doc.text, position);
-    return { doc, prefix: doc.text.slice(Math.max(0, at - LIMITS.prefixChars), at), suffix: doc.text.slice(at, at + LIMITS.suffixChars) };
+    return { doc, prefix: doc.text.slice(Math.max(0, at - LIMITS.prefixChars), at), suffix: doc.text.slice(at, at + LIMITS.suffixChars), cursor: at };
   }
 
   clear(): void {

@@ -79,7 +79,7 @@ export function handleSession(socket: WebSocket, ctx: SessionContext): void {
       if (msg.uri !== undefined && msg.position !== undefined) {
         const cut = docs.split(msg.uri, msg.position, msg.version);
         entry.uri = msg.uri;
-        entry.cursor = offsetAt(cut.doc.text, msg.position);
+        entry.cursor = cut.cursor;
         prefix = cut.prefix;
         suffix = cut.suffix;
         language ??= cut.doc.languageId;

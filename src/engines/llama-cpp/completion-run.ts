@@ -10,6 +10,7 @@ import type { CostModel } from "../../speculation/adaptive-k.js";
 import { createClientSource } from "../../speculation/client-source.js";
 import { createDraftModelSource } from "../../speculation/draft-model-source.js";
 import type { DraftSource } from "../../speculation/draft-source.js";
+import type { NgramIndex } from "../../speculation/ngram-index.js";
 import { createNgramSource } from "../../speculation/ngram-source.js";
 import { createRng } from "../../speculation/sampling.js";
 import { emptySpeculativeStats, speculativeDecode } from "../../speculation/speculative-decoder.js";
@@ -25,6 +26,8 @@ export interface CompletionRunInput {
   draft?: LlamaContextSequence;
   contextSize: number;
   draftContextSize: number;
+  /** The sequence slot's n-gram index (kept across its requests; this run has it to itself). */
+  ngramIndex?: NgramIndex;
   prefillChunk: number;
   maxK: number;
   isEog: (token: number) => boolean;
@@ -116,7 +119,7 @@ async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGene
             detokenize: (t) => input.detokenize([...t]),
           }),
         );
-      if (name === "ngram") sources.push(createNgramSource());
+      if (name === "ngram") sources.push(createNgramSource(input.ngramIndex ? { index: input.ngramIndex } : {}));
       if (name === "draft-model" && input.draft)
         sources.push(
           createDraftModelSource({

@@ -15,6 +15,7 @@ import { linkedAbort } from "../../core/abort.js";
 import { LruMap } from "../../core/lru-map.js";
 import { buildTokenPrompt, chooseSplitRule, createJoinedTokenizer, detectFamily, type SplitRule } from "../../prompt/index.js";
 import { CostModel } from "../../speculation/adaptive-k.js";
+import { NgramIndex } from "../../speculation/ngram-index.js";
 import { runCompletion } from "./completion-run.js";
 import { ContextGate, gateSequence } from "./context-gate.js";
 import { loadLlama, loadModel, type EngineLogger, type LlamaRuntime } from "./load-llama.js";
@@ -139,6 +140,8 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
   private readonly pool: SequencePool;
   private readonly sequences;
   private readonly draftSequences;
+  /** Per sequence slot: the n-gram index of the slot's last history (a keystroke re-indexes only what changed). */
+  private readonly ngramIndexes: NgramIndex[];
   private readonly closing = new AbortController();
   private readonly tokenMemo = new LruMap<string, readonly number[]>(4096);
   /** Special-token names → ids (a handful per family; looked up on every request). */
@@ -175,6 +178,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
       ? Array.from({ length: opts.sequences }, () => gateSequence(draftContext.getSequence(), draftGate))
       : undefined;
     this.pool = new SequencePool(opts.sequences);
+    this.ngramIndexes = Array.from({ length: opts.sequences }, () => new NgramIndex());
     const raw = (t: string): readonly number[] => this.model.tokenize(t, false);
     const rule = chooseSplitRule(raw);
     this.splitRule = rule;
@@ -357,6 +361,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
         prompt,
         target,
         ...(draft && spec.enabled && spec.sources.includes("draft-model") ? { draft } : {}),
+        ngramIndex: this.ngramIndexes[lease.index]!,
         contextSize: this.contextSize,
         draftContextSize: this.draftContext?.contextSize ?? 0,
         prefillChunk: this.opts.prefillChunk,

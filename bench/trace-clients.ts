@@ -30,6 +30,12 @@ export interface ReplayOptions {
   /** Time compression: 2 = twice as fast as the trace. */
   speed: number;
   onKeystroke?: () => void;
+  /**
+   * The developer typing (HTTP: OpenAI's `user` field). Every typist of a run comes from
+   * 127.0.0.1, and two traces may edit the same file: without a user they would be one client to
+   * the server, superseding each other's requests.
+   */
+  user?: string;
 }
 
 function position(text: string, offset: number): { line: number; character: number } {
@@ -146,7 +152,7 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
     const suffix = trace.initialText.slice(trace.cursor);
     const [url, body] =
       o.kind === "openai"
-        ? [`${o.baseUrl}/v1/completions`, { model: "ghostline", prompt: prefix, suffix, max_tokens: 1, temperature: 0 }]
+        ? [`${o.baseUrl}/v1/completions`, { model: "ghostline", prompt: prefix, suffix, max_tokens: 1, temperature: 0, ...(o.user ? { user: o.user } : {}) }]
         : [`${o.baseUrl}/infill`, { input_prefix: prefix, input_suffix: suffix, n_predict: 1, cache_prompt: true }];
     await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.text(), () => "");
   }
@@ -159,7 +165,7 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
     const suffix = text.slice(cursor);
     const [url, body] =
       o.kind === "openai"
-        ? [`${o.baseUrl}/v1/completions`, { model: "ghostline", prompt: prefix, suffix, max_tokens: o.maxTokens, temperature: 0, stream: true }]
+        ? [`${o.baseUrl}/v1/completions`, { model: "ghostline", prompt: prefix, suffix, max_tokens: o.maxTokens, temperature: 0, stream: true, ...(o.user ? { user: o.user } : {}) }]
         : [`${o.baseUrl}/infill`, { input_prefix: prefix, input_suffix: suffix, n_predict: o.maxTokens, stream: true, cache_prompt: true, samplers: ["top_k"], top_k: 1 }];
     const firedAt = performance.now();
     const run = (async () => {

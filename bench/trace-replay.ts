@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     const ro = { baseUrl: url ?? peer!, debounceMs: config.client.debounceMs, maxTokens, speed, onKeystroke: tick(label) };
     const mine = traces.slice(0, p.typists);
     const results: ClientResult[] = await Promise.all(
-      mine.map((t) => (p.client === "ws" ? replayWs(t, ro) : replayHttp(t, { ...ro, kind: p.client === "http" ? "openai" : "peer" }))),
+      mine.map((t, i) => (p.client === "ws" ? replayWs(t, ro) : replayHttp(t, { ...ro, user: `typist-${i + 1}`, kind: p.client === "http" ? "openai" : "peer" }))),
     );
     const ended = url ? await host.endRun() : undefined;
     const c = ended?.counters;

@@ -20,21 +20,22 @@ export function completionId(): string {
   return `cmpl-${idPool.toString("hex", idPoolAt - 12, idPoolAt)}`;
 }
 
-/** The latest-wins key: tenant + documentKey; undefined when the request names no document. */
-export function docKeyOf(req: Pick<CompletionRequest, "tenant" | "documentKey">): string | undefined {
-  return req.documentKey === undefined || req.documentKey === "" ? undefined : `${req.tenant}\u0000${req.documentKey}`;
+/** The latest-wins key: tenant + client + documentKey; undefined when the request names no document. */
+export function docKeyOf(req: Pick<CompletionRequest, "tenant" | "client" | "documentKey">): string | undefined {
+  return req.documentKey === undefined || req.documentKey === "" ? undefined : `${req.tenant}\u0000${req.client ?? ""}\u0000${req.documentKey}`;
 }
 
 /**
- * The engine affinity key: tenant + documentKey; without a document identity (plain HTTP clients)
- * a hash of the parts of the file that typing at the cursor leaves alone: the filepath, the
+ * The engine affinity key: tenant + client + documentKey; without a document identity (plain HTTP
+ * clients) tenant + client + a hash of the parts of the file that typing at the cursor leaves alone: the filepath, the
  * prefix's first 256 characters (when it is longer than 512, so they are far from the cursor) and
  * the suffix's last 256 (likewise). Different files keep different KV sequences instead of evicting
  * each other, and the key stays the same from keystroke to keystroke even near the top of a file.
  * Used for affinity only, never for latest-wins.
  */
-export function affinityKeyOf(req: Pick<CompletionRequest, "tenant" | "documentKey" | "fim">): string {
-  if (req.documentKey) return `${req.tenant}\u0000${req.documentKey}`;
+export function affinityKeyOf(req: Pick<CompletionRequest, "tenant" | "client" | "documentKey" | "fim">): string {
+  const who = `${req.tenant}\u0000${req.client ?? ""}`;
+  if (req.documentKey) return `${who}\u0000${req.documentKey}`;
   const { prefix, suffix } = req.fim;
   const h = createHash("sha1")
     .update(req.fim.filepath ?? "")
@@ -43,7 +44,7 @@ export function affinityKeyOf(req: Pick<CompletionRequest, "tenant" | "documentK
     .update("\u0000")
     .update(suffix.length > 512 ? suffix.slice(-256) : "")
     .digest("base64url");
-  return `${req.tenant}\u0000#${h}`;
+  return `${who}\u0000#${h}`;
 }
 
 /**

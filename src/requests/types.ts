@@ -11,7 +11,14 @@ export interface CompletionRequest {
   tenant: string;
   /** Hashed or raw user id as given by auth; the feedback layer salts/hashes before storing. */
   user?: string;
-  /** Document identity (uri or filepath). Requests with the same tenant+documentKey are "latest wins". */
+  /**
+   * Who is typing: the user (auth's, else the request's) or, without one, the client's network
+   * address. Latest wins per tenant + client + document, and the typing cadence and HTTP
+   * typing-through records are per client too: two developers on one team key editing the same
+   * file path do not cancel each other's completions. The cache stays tenant-wide.
+   */
+  client?: string;
+  /** Document identity (uri or filepath). Requests with the same tenant+client+documentKey are "latest wins". */
   documentKey?: string;
   /** One of n > 1 choices of one client request (see EngineRequest.parallel). */
   parallel?: boolean;

@@ -40,6 +40,8 @@ export interface CompletionFields {
   deadlineMs?: number;
   model?: string;
   user?: string;
+  /** The client's network address (Fastify's `request.ip`): the client identity when no user is known. */
+  remote?: string;
   documentKey?: string;
   parallel?: boolean;
 }
@@ -60,12 +62,14 @@ export function buildCompletionRequest(ctx: EdgeContext, auth: AuthContext, sour
   }
   const stop = f.stop === undefined ? [] : (Array.isArray(f.stop) ? f.stop : [f.stop]).filter((s) => s.length > 0);
   const user = auth.user ?? f.user;
+  const client = user !== undefined ? `user:${user}` : f.remote !== undefined ? `addr:${f.remote}` : undefined;
   // Only a model registry resolves names; other engines serve their one model whatever clients call it.
   // A registered model version (registry) is honoured too; any other name is the client's label.
   const model = f.model && (engine.info.kind === "router" || ctx.services.models?.registry.has(f.model)) ? f.model : undefined;
   return {
     tenant: auth.tenant,
     ...(user !== undefined ? { user } : {}),
+    ...(client !== undefined ? { client } : {}),
     ...(f.documentKey ? { documentKey: f.documentKey } : {}),
     ...(f.parallel ? { parallel: true } : {}),
     fim: {

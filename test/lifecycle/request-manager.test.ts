@@ -44,7 +44,7 @@ describe("request manager", () => {
     expect(r.done.reused).toBeUndefined();
     const call = engine.calls[0]!;
     expect(call.deadline).toBe(1500);
-    expect(call.affinityKey).toBe("t1\u0000file:///a.ts");
+    expect(call.affinityKey).toBe("t1\u0000\u0000file:///a.ts");
     expect(call.speculative).toMatchObject({ enabled: true, k: 3, maxK: 8 });
     expect(m.stats()).toMatchObject({ inFlight: 0, generationsActive: 0 });
   });
@@ -85,6 +85,25 @@ describe("request manager", () => {
     expect(a.done.stopReason).toBe("cancelled");
     expect(b.done.text).toBe("BB");
     expect(m.counters().cancelled).toBe(1);
+  });
+
+  it("latest wins per client: another developer's request for the same file path (one team key) does not cancel", async () => {
+    const engine = createFakeEngine({ script: (r) => (r.fim.prefix.endsWith("a") ? "AAAAAAAAAAAAAAAAAAAAAAAA" : "BB"), tokenDelayMs: 2 });
+    const m = createRequestManager({ engine, config });
+    const first = collect(m.complete(req({ prefix: "a", client: "user:alice" }), {}));
+    await new Promise((r) => setTimeout(r, 10));
+    const second = collect(m.complete(req({ prefix: "b", client: "user:bob" }), {}));
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.done.stopReason).toBe("eos");
+    expect(a.deltas).toBe("AAAAAAAAAAAAAAAAAAAAAAAA");
+    expect(b.done.text).toBe("BB");
+    expect(m.counters().cancelled).toBe(0);
+    // and the same client still supersedes itself
+    const third = collect(m.complete(req({ prefix: "ca", client: "user:alice" }), {}));
+    await new Promise((r) => setTimeout(r, 10));
+    const fourth = collect(m.complete(req({ prefix: "cb", client: "user:alice" }), {}));
+    expect((await third).done.stopReason).toBe("cancelled");
+    expect((await fourth).done.text).toBe("BB");
   });
 
   it("typing-through keeps the in-flight completion (no new engine call)", async () => {
@@ -448,6 +467,24 @@ describe("HTTP typing-through (parked aborted generations)", () => {
     const mine = await collect(m.complete(http({ prefix: "const x = " + seen.slice(0, 4) }), {}));
     expect(mine.done.reused).toBe("typing-through");
     expect(engine.calls.length).toBe(2);
+  });
+
+  it("another client's request for the same file (one team key) neither ends nor takes a parked generation", async () => {
+    const engine = createFakeEngine({ script: (r) => (r.fim.prefix.endsWith("?") ? "other" : SCRIPT), tokenDelayMs: 2 });
+    const m = createRequestManager({ engine, config });
+    const seen = await abortAfter(m, http({ client: "addr:10.0.0.1" }), 6);
+    // a colleague in the same file, typing something else: their own generation; alice's stays parked
+    const bob = await collect(m.complete(http({ client: "addr:10.0.0.2", prefix: "const x = ?" }), {}));
+    expect(bob.deltas).toBe("other");
+    expect(bob.done.reused).toBeUndefined();
+    // a colleague typing what alice was shown starts their own generation too (nobody's parked one)
+    const carol = await collect(m.complete(http({ client: "addr:10.0.0.3", prefix: "const x = " + seen.slice(0, 4) }), {}));
+    expect(carol.done.reused).not.toBe("typing-through");
+    const mine = await collect(m.complete(http({ client: "addr:10.0.0.1", prefix: "const x = " + seen.slice(0, 4) }), {}));
+    expect(mine.done.reused).toBe("typing-through");
+    expect(mine.done.stopReason).toBe("eos");
+    expect(m.counters().cancelled).toBe(1); // only alice's aborted request
+    expect(m.counters().wastedTokens).toBe(0);
   });
 
   it("the next request types through the previous one still streaming (its abort comes later); sampled requests never share", async () => {

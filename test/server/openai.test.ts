@@ -38,6 +38,27 @@ describe("POST /v1/completions (OpenAI)", () => {
     expect(call.fim).toMatchObject({ language: "ts", filepath: "a.ts" });
   });
 
+  it("latest wins per client and file: the user, else the network address, tells developers on one key apart", async () => {
+    // one team key, no user in it
+    s = await makeServer({ config: { auth: { apiKeys: { "team-key-1234": { tenant: "acme" } } } }, engine: { script: (r) => `${r.fim.prefix}:${"x".repeat(40)}`, tokenChars: 1, tokenDelayMs: 2 } });
+    const ask = (prefix: string, from: string, user?: string) =>
+      s.app.inject({ method: "POST", url: "/v1/completions", remoteAddress: from, headers: { authorization: "Bearer team-key-1234" }, payload: { prompt: prefix, filepath: "src/a.ts", max_tokens: 30, ...(user ? { user } : {}) } });
+    // two addresses, same file, overlapping: neither supersedes the other
+    const [a, b] = await Promise.all([ask("a", "10.0.0.1"), new Promise((r) => setTimeout(r, 10)).then(() => ask("b", "10.0.0.2"))]);
+    expect(a.json().choices[0].text).toBe("a:" + "x".repeat(28));
+    expect(b.json().choices[0].text).toBe("b:" + "x".repeat(28));
+    // one address: the later request wins, the earlier ends early
+    const [c, d] = await Promise.all([ask("c", "10.0.0.1"), new Promise((r) => setTimeout(r, 10)).then(() => ask("d", "10.0.0.1"))]);
+    expect(c.json().choices[0].text.length).toBeLessThan(30);
+    expect(d.json().choices[0].text).toBe("d:" + "x".repeat(28));
+    // the engine's affinity keys name the client: the user when given, else the address
+    await ask("e", "10.0.0.3", "alice");
+    const keys = s.engine.calls.map((c) => c.affinityKey);
+    expect(keys[0]).toBe("acme\u0000addr:10.0.0.1\u0000src/a.ts");
+    expect(keys[1]).toBe("acme\u0000addr:10.0.0.2\u0000src/a.ts");
+    expect(keys.at(-1)).toBe("acme\u0000user:alice\u0000src/a.ts");
+  });
+
   it("n > 1 returns n indexed choices from independent generations", async () => {
     s = await makeServer({ engine: { script: (r) => `seed${r.sampling.seed}` } });
     const res = await post("/v1/completions", { prompt: "p", n: 3, temperature: 0.8, seed: 10 });

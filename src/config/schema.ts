@@ -37,6 +37,13 @@ export const ConfigSchema = z.object({
       dataDir: z.string().default(".data"),
       bodyLimitBytes: z.number().int().positive().default(1_048_576),
       logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+      /**
+       * Behind a reverse proxy: which X-Forwarded-For hops to believe for the client's address
+       * (Fastify's trustProxy: true, or the trusted proxies' addresses/CIDRs, comma-separated).
+       * The address tells clients without a user apart (latest wins per client and document);
+       * the loopback rule of keyless auth always uses the socket's own address.
+       */
+      trustProxy: z.union([z.boolean(), z.string().min(1)]).default(false),
     })
     .prefault({}),
   auth: z

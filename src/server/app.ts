@@ -32,6 +32,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     // Long-lived SSE / WS streams: no request timeout; idle sockets are closed by keep-alive.
     requestTimeout: 0,
     return503OnClosing: true,
+    trustProxy: config.server.trustProxy,
   });
   installErrorHandling(app);
   const metrics = createServerMetrics(registry, () => {

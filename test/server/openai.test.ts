@@ -59,6 +59,16 @@ describe("POST /v1/completions (OpenAI)", () => {
     expect(keys.at(-1)).toBe("acme\u0000user:alice\u0000src/a.ts");
   });
 
+  it("behind a reverse proxy (server.trustProxy) the forwarded address is the client", async () => {
+    for (const trustProxy of [true, false]) {
+      s = await makeServer({ config: { server: { trustProxy } }, engine: { script: () => "x" } });
+      const res = await s.app.inject({ method: "POST", url: "/v1/completions", headers: { "x-forwarded-for": "10.1.2.3" }, payload: { prompt: "p", filepath: "a.ts" } });
+      expect(res.statusCode).toBe(200);
+      expect(s.engine.calls[0]!.affinityKey).toBe(`local\u0000addr:${trustProxy ? "10.1.2.3" : "127.0.0.1"}\u0000a.ts`);
+      await s.close();
+    }
+  });
+
   it("n > 1 returns n indexed choices from independent generations", async () => {
     s = await makeServer({ engine: { script: (r) => `seed${r.sampling.seed}` } });
     const res = await post("/v1/completions", { prompt: "p", n: 3, temperature: 0.8, seed: 10 });

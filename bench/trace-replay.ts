@@ -9,7 +9,7 @@
  *
  *   npx tsx bench/trace-replay.ts [--quick] [--typists 1,8] [--clients ws,http,peer] [--keys N] [--speed X]
  *                                 [--max-tokens N] [--threads N] [--peer URL] [--fake] [--trace-file traces.json]
- *                                 [--pace-ms N] [--park-ms N] [--debounce-ms N] [--child-process]
+ *                                 [--pace-ms N] [--park-ms N] [--debounce-ms N] [--no-spec] [--child-process]
  * --quick: 20 keystrokes per typist, 1 and 2 typists (a CI smoke pass); --fake: model-free fake engine.
  * Each typist first gets one unmeasured warm-up completion (file opened, cursor placed).
  */
@@ -84,7 +84,9 @@ async function main(): Promise<void> {
   // --debounce-ms N: the clients' debounce base (config.client.debounceMs, default 0), e.g. 75 as
   // many IDE clients use: an HTTP client's abort then reaches the server before its next request
   const debounceMs = opt("--debounce-ms");
+  // --no-spec: speculative decoding off (config.speculative.enabled), for side-by-side runs
   const configInput = {
+    ...(args.includes("--no-spec") ? { speculative: { enabled: false } } : {}),
     ...(debounceMs !== undefined ? { client: { debounceMs: Number(debounceMs) } } : {}),
     requests: {
       ...(paceMs !== undefined ? { paceMultilineMs: Number(paceMs) } : {}),

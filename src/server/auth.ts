@@ -18,6 +18,11 @@ export interface AuthContext {
   telemetry?: TelemetryLevel;
   /** May manage models (API key with admin: true, or a loopback client when no keys are configured). */
   admin?: boolean;
+  /**
+   * The caller's network address (Fastify's `request.ip`, `server.trustProxy` applied): tells
+   * clients without a user apart (latest wins per client and document).
+   */
+  address?: string;
 }
 
 /** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback addresses. */
@@ -63,6 +68,7 @@ export function authenticate(req: FastifyRequest, config: Config): AuthContext {
   }
   if (requested !== undefined && requested !== ctx.tenant)
     throw new GhostlineError("forbidden", `This key may not act for tenant "${requested.slice(0, 100)}"`, { details: { tenant: requested.slice(0, 100) } });
+  if (req.ip) ctx.address = req.ip;
   return ctx;
 }
 

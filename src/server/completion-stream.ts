@@ -40,8 +40,6 @@ export interface CompletionFields {
   deadlineMs?: number;
   model?: string;
   user?: string;
-  /** The client's network address (Fastify's `request.ip`): the client identity when no user is known. */
-  remote?: string;
   documentKey?: string;
   parallel?: boolean;
 }
@@ -62,7 +60,7 @@ export function buildCompletionRequest(ctx: EdgeContext, auth: AuthContext, sour
   }
   const stop = f.stop === undefined ? [] : (Array.isArray(f.stop) ? f.stop : [f.stop]).filter((s) => s.length > 0);
   const user = auth.user ?? f.user;
-  const client = user !== undefined ? `user:${user}` : f.remote !== undefined ? `addr:${f.remote}` : undefined;
+  const client = user !== undefined ? `user:${user}` : auth.address !== undefined ? `addr:${auth.address}` : undefined;
   // Only a model registry resolves names; other engines serve their one model whatever clients call it.
   // A registered model version (registry) is honoured too; any other name is the client's label.
   const model = f.model && (engine.info.kind === "router" || ctx.services.models?.registry.has(f.model)) ? f.model : undefined;

@@ -150,7 +150,6 @@ async function handleInfill(ctx: EdgeContext, req: FastifyRequest, reply: Fastif
       ...(body.client_draft ? { clientDraft: body.client_draft } : {}),
       ...(body.speculative !== undefined ? { speculative: body.speculative } : {}),
       ...(body.model ? { model: body.model } : {}),
-      remote: req.ip,
       ...(n === 1 && body.filepath ? { documentKey: body.filepath } : {}),
       ...(n > 1 ? { parallel: true } : {}),
     }),

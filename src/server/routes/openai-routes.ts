@@ -79,7 +79,6 @@ async function handleOpenAI(ctx: EdgeContext, req: FastifyRequest, reply: Fastif
       ...(body.client_draft ? { clientDraft: body.client_draft } : {}),
       ...(body.deadline_ms !== undefined ? { deadlineMs: body.deadline_ms } : {}),
       ...(body.model ? { model: body.model } : {}),
-      remote: req.ip,
       ...(body.user ? { user: body.user } : {}),
       // n > 1: choices must not supersede each other (latest-wins is per document).
       ...(n === 1 && body.filepath ? { documentKey: body.filepath } : {}),

@@ -71,7 +71,6 @@ export async function handleTabbyCompletion(ctx: EdgeContext, req: FastifyReques
     extra,
     ...(body.language ? { language: body.language } : {}),
     ...(s.filepath ? { filepath: s.filepath, documentKey: s.filepath } : {}),
-    remote: req.ip,
     ...(body.user ? { user: body.user } : {}),
     ...(body.temperature != null ? { temperature: body.temperature } : {}),
     ...(body.seed != null ? { seed: body.seed } : {}),

@@ -68,7 +68,8 @@ async function loadEngine(o: HostOptions, config: Config): Promise<Engine> {
   });
 }
 
-const pct = (xs: number[], p: number): number => {
+/** Nearest-rank percentile (p in 0..1) of `xs`; NaN when empty. */
+export const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s[Math.min(s.length - 1, Math.max(0, Math.ceil(s.length * p) - 1))] ?? NaN) : NaN;
 };

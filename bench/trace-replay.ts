@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { ConfigSchema } from "../src/config/schema.js";
 import { generateTraces, listSources, type TypingTrace } from "./trace-generator.js";
 import { replayHttp, replayWs, type ClientResult } from "./trace-clients.js";
-import { createChildHost, createLocalHost, type HostOptions } from "./trace-host.js";
+import { createChildHost, createLocalHost, pct, type HostOptions } from "./trace-host.js";
 import { renderCdfSvg } from "./trace-svg.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -39,11 +39,6 @@ const threads = Number(opt("--threads") ?? 1);
 // --child-process: run Ghostline in a child process, as a real server is (the replaying clients then
 // do not share its event loop); the default runs it in this process
 const childProcess = args.includes("--child-process");
-
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.min(s.length - 1, Math.max(0, Math.ceil(s.length * p) - 1))] ?? NaN) : NaN;
-};
 
 interface RunReport {
   client: string;

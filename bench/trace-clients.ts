@@ -8,6 +8,7 @@
  * ClientSettings.debounceMs) before requesting, so they differ only in protocol and server.
  * BENCH_DEBUG=1 prints each WS completion's server usage and timings to stderr.
  */
+import http from "node:http";
 import WebSocket from "ws";
 import { AdaptiveDebounce } from "../packages/client/src/debounce.js";
 import type { TypingTrace } from "./trace-generator.js";
@@ -36,6 +37,47 @@ export interface ReplayOptions {
    * the server, superseding each other's requests.
    */
   user?: string;
+  /**
+   * The HTTP client library: `fetch` (Node's built-in, undici: what tabby-agent and Continue use) or
+   * `node` (node:http with a keep-alive agent: what axios-based clients such as llama.vscode use).
+   */
+  transport?: HttpTransport;
+}
+
+/** See ReplayOptions.transport. */
+export type HttpTransport = "fetch" | "node";
+
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/**
+ * POSTs a JSON body and hands each response chunk to `onChunk` until the response ends; resolves
+ * with the status (a non-200 body is drained unread). Aborting `signal` rejects.
+ */
+async function postStream(transport: HttpTransport, url: string, body: string, signal: AbortSignal, onChunk: (chunk: Uint8Array) => void): Promise<number> {
+  if (transport === "fetch") {
+    const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body, signal });
+    if (!r.ok || !r.body) {
+      await r.text().catch(() => "");
+      return r.status;
+    }
+    for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) onChunk(chunk);
+    return r.status;
+  }
+  return new Promise<number>((resolve, reject) => {
+    const req = http.request(url, { method: "POST", agent: keepAlive, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+      const status = res.statusCode ?? 0;
+      res.on("data", (chunk: Buffer) => (status === 200 ? onChunk(chunk) : undefined));
+      res.on("end", () => resolve(status));
+      res.on("error", reject);
+      res.on("aborted", () => reject(new Error("response aborted")));
+    });
+    const onAbort = (): void => void req.destroy(new Error("aborted"));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    req.on("error", reject);
+    req.on("close", () => signal.removeEventListener("abort", onAbort));
+    req.end(body);
+  });
 }
 
 function position(text: string, offset: number): { line: number; character: number } {
@@ -154,7 +196,7 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
       o.kind === "openai"
         ? [`${o.baseUrl}/v1/completions`, { model: "ghostline", prompt: prefix, suffix, max_tokens: 1, temperature: 0, ...(o.user ? { user: o.user } : {}) }]
         : [`${o.baseUrl}/infill`, { input_prefix: prefix, input_suffix: suffix, n_predict: 1, cache_prompt: true }];
-    await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.text(), () => "");
+    await postStream(o.transport ?? "fetch", url, JSON.stringify(body), new AbortController().signal, () => undefined).catch(() => 0);
   }
   const inflight = new Set<Promise<void>>();
   const fire = (text: string, cursor: number, keyAt: number): void => {
@@ -171,20 +213,17 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
     const run = (async () => {
       let got = false;
       try {
-        const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: ac.signal });
-        if (!r.ok || !r.body) {
-          res.errors.push(String(r.status));
-          return;
-        }
         const decoder = new TextDecoder();
-        for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
+        const status = await postStream(o.transport ?? "fetch", url, JSON.stringify(body), ac.signal, (chunk) => {
+          if (got) return;
           const s = decoder.decode(chunk, { stream: true });
-          if (!got && /"(text|content)":"[^"]/.test(s)) {
+          if (/"(text|content)":"[^"]/.test(s)) {
             got = true;
             res.latenciesMs.push(performance.now() - keyAt);
             debounce.served((performance.now() - firedAt) * o.speed);
           }
-        }
+        });
+        if (status !== 200) res.errors.push(String(status));
       } catch (e) {
         if (!ac.signal.aborted) res.errors.push(e instanceof Error ? e.message : String(e));
       } finally {

@@ -18,7 +18,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { ConfigSchema } from "../src/config/schema.js";
 import { generateTraces, listSources, type TypingTrace } from "./trace-generator.js";
-import { replayHttp, replayWs, type ClientResult } from "./trace-clients.js";
+import { replayHttp, replayWs, type ClientResult, type HttpTransport } from "./trace-clients.js";
 import { createChildHost, createLocalHost, pct, type HostOptions } from "./trace-host.js";
 import { renderCdfSvg } from "./trace-svg.js";
 
@@ -39,6 +39,10 @@ const threads = Number(opt("--threads") ?? 1);
 // --child-process: run Ghostline in a child process, as a real server is (the replaying clients then
 // do not share its event loop); the default runs it in this process
 const childProcess = args.includes("--child-process");
+// --http-client node|fetch: the HTTP clients' library (bench/trace-clients.ts, ReplayOptions.transport);
+// node:http by default, as llama.vscode (axios) sends its requests
+const transport = (opt("--http-client") ?? "node") as HttpTransport;
+if (transport !== "fetch" && transport !== "node") throw new Error(`--http-client must be fetch or node, not ${String(transport)}`);
 
 interface RunReport {
   client: string;
@@ -129,7 +133,7 @@ async function main(): Promise<void> {
     const url = p.client === "peer" ? undefined : await host.startRun();
     const label = `${p.client}×${p.typists}`;
     if (url && !edgeKind) console.log(`edge: ${(edgeKind = host.edge)}`);
-    const ro = { baseUrl: url ?? peer!, debounceMs: config.client.debounceMs, maxTokens, speed, onKeystroke: tick(label) };
+    const ro = { baseUrl: url ?? peer!, debounceMs: config.client.debounceMs, maxTokens, speed, transport, onKeystroke: tick(label) };
     const mine = traces.slice(0, p.typists);
     const results: ClientResult[] = await Promise.all(
       mine.map((t, i) => (p.client === "ws" ? replayWs(t, ro) : replayHttp(t, { ...ro, user: `typist-${i + 1}`, kind: p.client === "http" ? "openai" : "peer" }))),
@@ -206,7 +210,7 @@ async function main(): Promise<void> {
   const outDir = join(ROOT, "bench/out");
   mkdirSync(outDir, { recursive: true });
   const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavg: os.loadavg(), node: process.version };
-  const report = { date: new Date().toISOString(), edge: edgeKind, quick, speed, maxTokens, debounceMs: config.client.debounceMs, server: host.where, engine: host.info, decodeStepMs: stepMeanMs, decodeStepsAroundRunsMs: stepsAround, goals, machine, runs: reports };
+  const report = { date: new Date().toISOString(), edge: edgeKind, quick, speed, maxTokens, httpClient: transport, debounceMs: config.client.debounceMs, server: host.where, engine: host.info, decodeStepMs: stepMeanMs, decodeStepsAroundRunsMs: stepsAround, goals, machine, runs: reports };
   writeFileSync(join(outDir, "trace-replay.json"), JSON.stringify(report, null, 1));
   writeFileSync(join(outDir, "trace-replay.svg"), renderCdfSvg(`Keystroke → first token (decode step ${stepMeanMs.toFixed(1)} ms)`, reports.map((r) => ({ label: `${r.client} ×${r.typists}`, latenciesMs: r.latenciesMs }))));
   console.log(`wrote bench/out/trace-replay.json and .svg in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { splitAtCursor } from "../prompt/cursor.js";
 import { codeMask, trimCursorLineOverlap } from "./cursor-line-overlap.js";
-import { repetitionRule } from "./repetition-stop.js";
+import { inlineRepetitionRule, repetitionRule } from "./repetition-stop.js";
 
 describe("trimCursorLineOverlap", () => {
   it.each([
@@ -48,6 +48,29 @@ describe("repetitionRule", () => {
     ["…and released at the end of the stream", "foo(bar);\nfoo(bar);", true, { safe: 19 }],
     ["short lines (closers, data) never count", "  });\n  });\n  });\n0,\n0,\n0,\n", false, { safe: 27 }],
     ["a third copy at the end of the stream", "ab();\nab();\nab();", true, { cut: 5, safe: 5 }],
+  ])("%s", (_l, text, final, want) => {
+    const v = rule(text, final);
+    expect({ safe: v.safe, ...(v.cut !== undefined ? { cut: v.cut } : {}) }).toEqual(want);
+    if (v.cut !== undefined) expect(v.reason).toBe("stop_string");
+  });
+});
+
+describe("inlineRepetitionRule", () => {
+  const rule = inlineRepetitionRule();
+  it.each([
+    ["a path segment looping: cut after the first copy, where a word begins", "import x from \"@gb.org/gb/lib/lib/lib/lib", false, { cut: 30, safe: 30 }],
+    ["a member chain looping", "n: u.promptTokens.promptTokens.promptTokens.p", false, { cut: 18, safe: 18 }],
+    ["a two-character unit needs 12 characters", "e.g.g.g.g.g.g", false, { cut: 4, safe: 4 }],
+    ["…and is held back once it repeats", "e.g.g.g.g", false, { safe: 4 }],
+    ["a repeat of two characters is not held", "x = ele", false, { safe: 7 }],
+    ["a second copy is held back", "x = a.slice(0, a.slice(0, ", false, { safe: 15 }],
+    ["…and released once the line shows it was no loop", "x = a.slice(0, a.slice(0, 1))", false, { safe: 29 }],
+    ["…and at the end of the stream", "x = a.slice(0, a.slice(0, ", true, { safe: 26 }],
+    ["only the last line counts", "lib/lib/lib/lib\nfoo", false, { safe: 19 }],
+    ["number lists are data, not loops", "const z = [0, 0, 0, 0, 0, 0, 0, 0", false, { safe: 33 }],
+    ["hex bytes too", "b = [0xff, 0xff, 0xff, 0xff, 0xff", false, { safe: 33 }],
+    ["separators have no letter", "// ------------------------", false, { safe: 27 }],
+    ["two copies of a long unit pass", "foo.bar.baz(foo.bar.baz(", true, { safe: 24 }],
   ])("%s", (_l, text, final, want) => {
     const v = rule(text, final);
     expect({ safe: v.safe, ...(v.cut !== undefined ? { cut: v.cut } : {}) }).toEqual(want);

@@ -4,7 +4,7 @@
  */
 export { createStopMatcher, type StopMatcher } from "./stop-matcher.js";
 export { trimCursorLineOverlap, cursorLineOverlapRule, codeMask } from "./cursor-line-overlap.js";
-export { repetitionRule } from "./repetition-stop.js";
+export { inlineRepetitionRule, repetitionRule } from "./repetition-stop.js";
 export { stopStringsRule } from "./stop-strings.js";
 export { lineModeRule } from "./line-mode.js";
 export { blockModeRule } from "./block-mode.js";

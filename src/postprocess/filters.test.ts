@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { splitAtCursor } from "../prompt/cursor.js";
 import { codeMask, trimCursorLineOverlap } from "./cursor-line-overlap.js";
 import { inlineRepetitionRule, repetitionRule } from "./repetition-stop.js";
+import type { StopRule } from "./types.js";
 
 describe("trimCursorLineOverlap", () => {
   it.each([
@@ -37,9 +38,20 @@ describe("trimCursorLineOverlap", () => {
   });
 });
 
-describe("repetitionRule", () => {
-  const rule = repetitionRule();
-  it.each([
+type VerdictRow = [label: string, text: string, final: boolean, want: { cut?: number; safe: number }];
+
+/** A table of a stop rule's verdicts; a cut always reports "stop_string". */
+function verdicts(name: string, rule: StopRule, rows: VerdictRow[]): void {
+  describe(name, () => {
+    it.each(rows)("%s", (_l, text, final, want) => {
+      const v = rule(text, final);
+      expect({ safe: v.safe, ...(v.cut !== undefined ? { cut: v.cut } : {}) }).toEqual(want);
+      if (v.cut !== undefined) expect(v.reason).toBe("stop_string");
+    });
+  });
+}
+
+verdicts("repetitionRule", repetitionRule(), [
     ["three copies in a row: cut after the first", "x = 1\nfoo(bar);\nfoo(bar);\nfoo(bar);\n", false, { cut: 15, safe: 15 }],
     ["two copies and a different line: all safe but the newline the next line may follow", "foo(bar);\nfoo(bar);\nbaz();\n", false, { safe: 26 }],
     ["a second copy is held back", "foo(bar);\nfoo(bar);\n", false, { safe: 9 }],
@@ -48,16 +60,9 @@ describe("repetitionRule", () => {
     ["…and released at the end of the stream", "foo(bar);\nfoo(bar);", true, { safe: 19 }],
     ["short lines (closers, data) never count", "  });\n  });\n  });\n0,\n0,\n0,\n", false, { safe: 27 }],
     ["a third copy at the end of the stream", "ab();\nab();\nab();", true, { cut: 5, safe: 5 }],
-  ])("%s", (_l, text, final, want) => {
-    const v = rule(text, final);
-    expect({ safe: v.safe, ...(v.cut !== undefined ? { cut: v.cut } : {}) }).toEqual(want);
-    if (v.cut !== undefined) expect(v.reason).toBe("stop_string");
-  });
-});
+]);
 
-describe("inlineRepetitionRule", () => {
-  const rule = inlineRepetitionRule();
-  it.each([
+verdicts("inlineRepetitionRule", inlineRepetitionRule(), [
     ["a path segment looping: cut after the first copy, where a word begins", "import x from \"@gb.org/gb/lib/lib/lib/lib", false, { cut: 30, safe: 30 }],
     ["a member chain looping", "n: u.promptTokens.promptTokens.promptTokens.p", false, { cut: 18, safe: 18 }],
     ["a two-character unit needs 12 characters", "e.g.g.g.g.g.g", false, { cut: 4, safe: 4 }],
@@ -73,9 +78,4 @@ describe("inlineRepetitionRule", () => {
     ["hex bytes too", "b = [0xff, 0xff, 0xff, 0xff, 0xff", false, { safe: 33 }],
     ["separators have no letter", "// ------------------------", false, { safe: 27 }],
     ["two copies of a long unit pass", "foo.bar.baz(foo.bar.baz(", true, { safe: 24 }],
-  ])("%s", (_l, text, final, want) => {
-    const v = rule(text, final);
-    expect({ safe: v.safe, ...(v.cut !== undefined ? { cut: v.cut } : {}) }).toEqual(want);
-    if (v.cut !== undefined) expect(v.reason).toBe("stop_string");
-  });
-});
+]);

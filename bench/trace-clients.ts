@@ -6,7 +6,8 @@
  *  - peer: llama-server POST /infill (stream), aborting per keystroke (opt-in, --peer URL)
  * All three wait the shipped client library's AdaptiveDebounce (base = the server's
  * ClientSettings.debounceMs) before requesting, so they differ only in protocol and server.
- * BENCH_DEBUG=1 prints each WS completion's server usage and timings to stderr.
+ * BENCH_DEBUG=1 prints each WS completion's server usage and timings, its stop reason, its own
+ * keystroke → first token latency (-1: none) and how it was reused to stderr.
  */
 import http from "node:http";
 import WebSocket from "ws";
@@ -42,6 +43,23 @@ export interface ReplayOptions {
    * `node` (node:http with a keep-alive agent: what axios-based clients such as llama.vscode use).
    */
   transport?: HttpTransport;
+  /**
+   * Called once the typist's unmeasured warm-up (file opened, cursor placed, one completion) is
+   * done; typing starts when it resolves. A run passes one `barrier` to all its typists, so nobody
+   * types while another typist's file is still being opened (its whole prompt prefilled).
+   */
+  ready?: () => Promise<void>;
+}
+
+/** A barrier for `n` parties: each call resolves once `n` calls were made. */
+export function barrier(n: number): () => Promise<void> {
+  let arrived = 0;
+  let release!: () => void;
+  const all = new Promise<void>((resolve) => (release = resolve));
+  return () => {
+    if (++arrived >= n) release();
+    return all;
+  };
 }
 
 /** See ReplayOptions.transport. */
@@ -120,7 +138,7 @@ export async function replayWs(trace: TypingTrace, o: ReplayOptions): Promise<Cl
   const res = emptyResult();
   const ws = new WebSocket(o.baseUrl.replace(/^http/, "ws") + "/v1/stream");
   await new Promise<void>((resolve, reject) => (ws.once("open", () => resolve()), ws.once("error", reject)));
-  const pending = new Map<string, { keyAt: number; firedAt: number; got: boolean }>();
+  const pending = new Map<string, { keyAt: number; firedAt: number; got: boolean; latencyMs?: number }>();
   const debounce = new AdaptiveDebounce({ initialMs: o.debounceMs });
   ws.on("message", (data) => {
     const m = JSON.parse(rawText(data)) as { type: string; id?: string; reused?: "typing-through" | "cache"; error?: { code: string } };
@@ -130,12 +148,13 @@ export async function replayWs(trace: TypingTrace, o: ReplayOptions): Promise<Cl
     if ((m.type === "delta" || m.type === "done") && !p.got) {
       p.got = true;
       if (m.type === "delta" || (m as { stop_reason?: string }).stop_reason !== "cancelled") {
-        res.latenciesMs.push(performance.now() - p.keyAt);
+        p.latencyMs = performance.now() - p.keyAt;
+        res.latenciesMs.push(p.latencyMs);
         debounce.served((performance.now() - p.firedAt) * o.speed);
       } else res.superseded++;
     }
     if (m.type === "done") {
-      if (process.env.BENCH_DEBUG) process.stderr.write(`DBG ${trace.uri} ${m.id} ${JSON.stringify((m as { usage?: unknown }).usage)} ${(m as { stop_reason?: string }).stop_reason} ${(res.latenciesMs.at(-1) ?? -1).toFixed(1)}\n`);
+      if (process.env.BENCH_DEBUG) process.stderr.write(`DBG ${trace.uri} ${m.id} ${JSON.stringify((m as { usage?: unknown }).usage)} ${(m as { stop_reason?: string }).stop_reason} ${(p.latencyMs ?? -1).toFixed(1)} ${m.reused ?? "-"}\n`);
       if (m.reused) res.reused[m.reused]++;
       pending.delete(m.id!);
     }
@@ -153,6 +172,7 @@ export async function replayWs(trace: TypingTrace, o: ReplayOptions): Promise<Cl
     ws.on("message", onMsg);
     ws.send(JSON.stringify({ type: "complete", id: "warmup", uri: trace.uri, version: 0, position: position(trace.initialText, trace.cursor), max_tokens: 1 }));
   });
+  await o.ready?.();
   let version = 0;
   let timer: NodeJS.Timeout | undefined;
   await walk(
@@ -198,6 +218,7 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
         : [`${o.baseUrl}/infill`, { input_prefix: prefix, input_suffix: suffix, n_predict: 1, cache_prompt: true }];
     await postStream(o.transport ?? "fetch", url, JSON.stringify(body), new AbortController().signal, () => undefined).catch(() => 0);
   }
+  await o.ready?.();
   const inflight = new Set<Promise<void>>();
   const fire = (text: string, cursor: number, keyAt: number): void => {
     const ac = new AbortController();

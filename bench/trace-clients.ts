@@ -113,7 +113,8 @@ function rawText(data: WebSocket.RawData): string {
   return Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
 }
 
-const wait = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+/** Resolves after `ms` (at once for ms <= 0). */
+export const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 /** Walks the trace in real time; calls `key(i, text, cursor)` after applying each event. */
 async function walk(trace: TypingTrace, speed: number, key: (i: number, text: string, cursor: number, ev: TypingTrace["events"][number], before: string) => void, onKeystroke?: () => void): Promise<void> {
@@ -208,6 +209,7 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
   let timer: NodeJS.Timeout | undefined;
   let current: AbortController | undefined;
   const debounce = new AdaptiveDebounce({ initialMs: o.debounceMs });
+  const transport = o.transport ?? "fetch";
   {
     // Warm-up (not measured), as for the WebSocket client.
     const prefix = trace.initialText.slice(0, trace.cursor);
@@ -216,7 +218,7 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
       o.kind === "openai"
         ? [`${o.baseUrl}/v1/completions`, { model: "ghostline", prompt: prefix, suffix, max_tokens: 1, temperature: 0, ...(o.user ? { user: o.user } : {}) }]
         : [`${o.baseUrl}/infill`, { input_prefix: prefix, input_suffix: suffix, n_predict: 1, cache_prompt: true }];
-    await postStream(o.transport ?? "fetch", url, JSON.stringify(body), new AbortController().signal, () => undefined).catch(() => 0);
+    await postStream(transport, url, JSON.stringify(body), new AbortController().signal, () => undefined).catch(() => 0);
   }
   await o.ready?.();
   const inflight = new Set<Promise<void>>();
@@ -235,7 +237,7 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
       let got = false;
       try {
         const decoder = new TextDecoder();
-        const status = await postStream(o.transport ?? "fetch", url, JSON.stringify(body), ac.signal, (chunk) => {
+        const status = await postStream(transport, url, JSON.stringify(body), ac.signal, (chunk) => {
           if (got) return;
           const s = decoder.decode(chunk, { stream: true });
           if (/"(text|content)":"[^"]/.test(s)) {

@@ -18,7 +18,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { ConfigSchema } from "../src/config/schema.js";
 import { generateTraces, listSources, type TypingTrace } from "./trace-generator.js";
-import { barrier, replayHttp, replayWs, type ClientResult, type HttpTransport } from "./trace-clients.js";
+import { barrier, replayHttp, replayWs, wait, type ClientResult, type HttpTransport } from "./trace-clients.js";
 import { createChildHost, createLocalHost, pct, type HostOptions } from "./trace-host.js";
 import { renderCdfSvg } from "./trace-svg.js";
 
@@ -42,17 +42,16 @@ const childProcess = args.includes("--child-process");
 // --http-client node|fetch: the HTTP clients' library (bench/trace-clients.ts, ReplayOptions.transport);
 // node:http by default, as llama.vscode (axios) sends its requests
 const transport = (opt("--http-client") ?? "node") as HttpTransport;
+if (transport !== "fetch" && transport !== "node") throw new Error(`--http-client must be fetch or node, not ${String(transport)}`);
 // Typing starts once every typist of the run has finished its warm-up, typist i after an offset
 // spread over --start-spread-ms (default 1000; golden-ratio spacing, typist 1 at 0): colleagues
 // do not press their first key in the same millisecond. --start-spread-ms 0: all at once.
 // --staggered-start: the method before session 22 — each typist types right after its own
 // warm-up, while other typists' files may still be opening.
 const together = !args.includes("--staggered-start");
-const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const startSpreadMs = Number(opt("--start-spread-ms") ?? 1000);
 if (!(startSpreadMs >= 0)) throw new Error("--start-spread-ms must be a number >= 0");
 const startOffsetMs = (i: number): number => ((i * 0.6180339887) % 1) * startSpreadMs;
-if (transport !== "fetch" && transport !== "node") throw new Error(`--http-client must be fetch or node, not ${String(transport)}`);
 
 interface RunReport {
   client: string;
@@ -143,12 +142,12 @@ async function main(): Promise<void> {
     const url = p.client === "peer" ? undefined : await host.startRun();
     const label = `${p.client}×${p.typists}`;
     if (url && !edgeKind) console.log(`edge: ${(edgeKind = host.edge)}`);
-    const ro = { baseUrl: url ?? peer!, debounceMs: config.client.debounceMs, maxTokens, speed, transport, onKeystroke: tick(label), ...(together ? { ready: barrier(p.typists) } : {}) };
+    const ro = { baseUrl: url ?? peer!, debounceMs: config.client.debounceMs, maxTokens, speed, transport, onKeystroke: tick(label) };
+    const allWarm = together ? barrier(p.typists) : undefined;
     const mine = traces.slice(0, p.typists);
     const results: ClientResult[] = await Promise.all(
       mine.map((t, i) => {
-        const ready = ro.ready ? () => ro.ready!().then(() => wait(startOffsetMs(i))) : undefined;
-        const o = { ...ro, ...(ready ? { ready } : {}) };
+        const o = allWarm ? { ...ro, ready: () => allWarm().then(() => wait(startOffsetMs(i))) } : ro;
         return p.client === "ws" ? replayWs(t, o) : replayHttp(t, { ...o, user: `typist-${i + 1}`, kind: p.client === "http" ? "openai" : "peer" });
       }),
     );

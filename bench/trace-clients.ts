@@ -21,7 +21,10 @@ export interface ClientResult {
   /** Requests superseded (or ended) before a first token arrived. */
   superseded: number;
   reused: { "typing-through": number; cache: number };
+  /** Failed requests' messages, one per failure. */
   errors: string[];
+  /** node:http requests sent again after the server closed a reused connection unanswered (postStream). */
+  retried: number;
 }
 
 /** Options shared by the clients. */
@@ -70,8 +73,15 @@ const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64 });
 /**
  * POSTs a JSON body and hands each response chunk to `onChunk` until the response ends; resolves
  * with the status (a non-200 body is drained unread). Aborting `signal` rejects.
+ *
+ * node:http: a request sent on a reused keep-alive connection that the server closed before
+ * answering (ECONNRESET before any response, "socket hang up") is sent once more on a new
+ * connection, as Node's documentation advises for keep-alive agents (`request.reusedSocket`) and
+ * as Go's and Python's HTTP clients do. llama-server (cpp-httplib) sometimes closes a connection
+ * right after a streamed response ends; the client reused it within a millisecond in 7–8 of 975
+ * requests per peer × 8 run (2026-12-06), which the report counted as failed requests.
  */
-async function postStream(transport: HttpTransport, url: string, body: string, signal: AbortSignal, onChunk: (chunk: Uint8Array) => void): Promise<number> {
+async function postStream(transport: HttpTransport, url: string, body: string, signal: AbortSignal, onChunk: (chunk: Uint8Array) => void, stats?: { retried: number }): Promise<number> {
   if (transport === "fetch") {
     const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body, signal });
     if (!r.ok || !r.body) {
@@ -81,21 +91,30 @@ async function postStream(transport: HttpTransport, url: string, body: string, s
     for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) onChunk(chunk);
     return r.status;
   }
-  return new Promise<number>((resolve, reject) => {
-    const req = http.request(url, { method: "POST", agent: keepAlive, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-      const status = res.statusCode ?? 0;
-      res.on("data", (chunk: Buffer) => (status === 200 ? onChunk(chunk) : undefined));
-      res.on("end", () => resolve(status));
-      res.on("error", reject);
-      res.on("aborted", () => reject(new Error("response aborted")));
+  const send = (retry: boolean): Promise<number> =>
+    new Promise<number>((resolve, reject) => {
+      let answered = false;
+      const req = http.request(url, { method: "POST", agent: keepAlive, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+        answered = true;
+        const status = res.statusCode ?? 0;
+        res.on("data", (chunk: Buffer) => (status === 200 ? onChunk(chunk) : undefined));
+        res.on("end", () => resolve(status));
+        res.on("error", reject);
+        res.on("aborted", () => reject(new Error("response aborted")));
+      });
+      const onAbort = (): void => void req.destroy(new Error("aborted"));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+      req.on("error", (e: NodeJS.ErrnoException) => {
+        if (retry && !answered && !signal.aborted && req.reusedSocket && e.code === "ECONNRESET") {
+          if (stats) stats.retried++;
+          resolve(send(false));
+        } else reject(e);
+      });
+      req.on("close", () => signal.removeEventListener("abort", onAbort));
+      req.end(body);
     });
-    const onAbort = (): void => void req.destroy(new Error("aborted"));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-    req.on("error", reject);
-    req.on("close", () => signal.removeEventListener("abort", onAbort));
-    req.end(body);
-  });
+  return send(true);
 }
 
 function position(text: string, offset: number): { line: number; character: number } {
@@ -131,7 +150,7 @@ async function walk(trace: TypingTrace, speed: number, key: (i: number, text: st
 }
 
 function emptyResult(): ClientResult {
-  return { latenciesMs: [], requests: 0, superseded: 0, reused: { "typing-through": 0, cache: 0 }, errors: [] };
+  return { latenciesMs: [], requests: 0, superseded: 0, reused: { "typing-through": 0, cache: 0 }, errors: [], retried: 0 };
 }
 
 /** Ghostline WebSocket session client. */
@@ -218,7 +237,7 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
       o.kind === "openai"
         ? [`${o.baseUrl}/v1/completions`, { model: "ghostline", prompt: prefix, suffix, max_tokens: 1, temperature: 0, ...(o.user ? { user: o.user } : {}) }]
         : [`${o.baseUrl}/infill`, { input_prefix: prefix, input_suffix: suffix, n_predict: 1, cache_prompt: true }];
-    await postStream(transport, url, JSON.stringify(body), new AbortController().signal, () => undefined).catch(() => 0);
+    await postStream(transport, url, JSON.stringify(body), new AbortController().signal, () => undefined, res).catch(() => 0);
   }
   await o.ready?.();
   const inflight = new Set<Promise<void>>();
@@ -235,6 +254,7 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
     const firedAt = performance.now();
     const run = (async () => {
       let got = false;
+      let failed = false; // an error is counted as one, not as superseded
       try {
         const decoder = new TextDecoder();
         const status = await postStream(transport, url, JSON.stringify(body), ac.signal, (chunk) => {
@@ -245,12 +265,18 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
             res.latenciesMs.push(performance.now() - keyAt);
             debounce.served((performance.now() - firedAt) * o.speed);
           }
-        });
-        if (status !== 200) res.errors.push(String(status));
+        }, res);
+        if (status !== 200) {
+          failed = true;
+          res.errors.push(String(status));
+        }
       } catch (e) {
-        if (!ac.signal.aborted) res.errors.push(e instanceof Error ? e.message : String(e));
+        if (!ac.signal.aborted) {
+          failed = true;
+          res.errors.push(e instanceof Error ? e.message : String(e));
+        }
       } finally {
-        if (!got) res.superseded++;
+        if (!got && !failed) res.superseded++;
       }
     })();
     inflight.add(run);

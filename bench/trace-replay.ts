@@ -9,7 +9,7 @@
  *
  *   npx tsx bench/trace-replay.ts [--quick] [--typists 1,8] [--clients ws,http,peer] [--keys N] [--speed X]
  *                                 [--max-tokens N] [--threads N] [--peer URL] [--fake] [--trace-file traces.json]
- *                                 [--pace-ms N] [--park-ms N] [--debounce-ms N] [--no-spec] [--child-process]
+ *                                 [--pace-ms N] [--park-ms N] [--debounce-ms N] [--no-spec] [--spec-sources LIST] [--child-process]
  * --quick: 20 keystrokes per typist, 1 and 2 typists (a CI smoke pass); --fake: model-free fake engine.
  * Each typist first gets one unmeasured warm-up completion (file opened, cursor placed).
  */
@@ -78,7 +78,12 @@ interface RunReport {
   paced: number | null;
   typingThroughRate: number | null;
   cacheRate: number | null;
+  /** Distinct error messages (at most 5). */
   errors: string[];
+  /** Failed requests (each failure once; not counted as superseded). */
+  failed: number;
+  /** node:http requests sent again after the server closed a reused keep-alive connection unanswered. */
+  retried: number;
   /** Engine counters over the run (llama-cpp only): prompt tokens evaluated vs reused from KV. */
   engineTokens: { evaluated: number; reused: number } | null;
   latenciesMs: number[];
@@ -93,8 +98,11 @@ async function main(): Promise<void> {
   // many IDE clients use: an HTTP client's abort then reaches the server before its next request
   const debounceMs = opt("--debounce-ms");
   // --no-spec: speculative decoding off (config.speculative.enabled), for side-by-side runs
+  // --spec-sources LIST: which draft sources speculation uses (config.speculative.sources, e.g.
+  // client,ngram without the draft model), likewise
+  const specSources = opt("--spec-sources");
   const configInput = {
-    ...(args.includes("--no-spec") ? { speculative: { enabled: false } } : {}),
+    ...(args.includes("--no-spec") ? { speculative: { enabled: false } } : specSources !== undefined ? { speculative: { sources: specSources.split(",").filter(Boolean) } } : {}),
     ...(debounceMs !== undefined ? { client: { debounceMs: Number(debounceMs) } } : {}),
     requests: {
       ...(paceMs !== undefined ? { paceMultilineMs: Number(paceMs) } : {}),
@@ -178,6 +186,8 @@ async function main(): Promise<void> {
       cacheRate: c && c.requests ? c.reusedCache / c.requests : null,
       engineTokens: ended?.engineTokens ?? null,
       errors: [...new Set(results.flatMap((r) => r.errors))].slice(0, 5),
+      failed: results.reduce((s, r) => s + r.errors.length, 0),
+      retried: results.reduce((s, r) => s + r.retried, 0),
       latenciesMs: lat.map((x) => Math.round(x * 10) / 10),
     });
   }
@@ -197,7 +207,7 @@ async function main(): Promise<void> {
   console.log("client  typists  keys  reqs  step  p50ms  p95ms  p99ms  p50st  p95st  wasted  gens  tt%   cache%  superseded");
   for (const r of reports)
     console.log(
-      `${r.client.padEnd(7)} ${String(r.typists).padStart(7)} ${String(r.keystrokes).padStart(5)} ${String(r.requests).padStart(5)} ${f(r.stepMs, 2).padStart(5)} ${f(r.p50Ms).padStart(6)} ${f(r.p95Ms).padStart(6)} ${f(r.p99Ms).padStart(6)} ${f(r.p50Steps, 1).padStart(6)} ${f(r.p95Steps, 1).padStart(6)} ${f(r.wastedTokens).padStart(7)} ${f(r.generations).padStart(5)} ${f(r.typingThroughRate === null ? null : r.typingThroughRate * 100).padStart(4)} ${f(r.cacheRate === null ? null : r.cacheRate * 100).padStart(6)} ${String(r.superseded).padStart(10)}${r.engineTokens ? `  prompt tokens evaluated/reused ${r.engineTokens.evaluated}/${r.engineTokens.reused}` : ""}${r.errors.length ? "  errors: " + r.errors.join(",") : ""}`,
+      `${r.client.padEnd(7)} ${String(r.typists).padStart(7)} ${String(r.keystrokes).padStart(5)} ${String(r.requests).padStart(5)} ${f(r.stepMs, 2).padStart(5)} ${f(r.p50Ms).padStart(6)} ${f(r.p95Ms).padStart(6)} ${f(r.p99Ms).padStart(6)} ${f(r.p50Steps, 1).padStart(6)} ${f(r.p95Steps, 1).padStart(6)} ${f(r.wastedTokens).padStart(7)} ${f(r.generations).padStart(5)} ${f(r.typingThroughRate === null ? null : r.typingThroughRate * 100).padStart(4)} ${f(r.cacheRate === null ? null : r.cacheRate * 100).padStart(6)} ${String(r.superseded).padStart(10)}${r.engineTokens ? `  prompt tokens evaluated/reused ${r.engineTokens.evaluated}/${r.engineTokens.reused}` : ""}${r.failed ? `  failed ${r.failed}: ${r.errors.join(",")}` : ""}${r.retried ? `  retried ${r.retried}` : ""}`,
     );
   for (const n of typistCounts) {
     const ws = reports.find((r) => r.client === "ws" && r.typists === n);

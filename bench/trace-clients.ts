@@ -76,8 +76,8 @@ const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64 });
  *
  * node:http: a request sent on a reused keep-alive connection that the server closed before
  * answering (ECONNRESET before any response, "socket hang up") is sent once more on a new
- * connection, as Node's documentation advises for keep-alive agents (`request.reusedSocket`); a
- * completion request has no side effects, so sending it twice is safe. llama-server sometimes closes a connection
+ * connection, as Node's documentation advises for keep-alive agents (`request.reusedSocket`); sending
+ * a completion request twice costs at most one unused completion. llama-server sometimes closes a connection
  * right after a streamed response ends; the client reused it within a millisecond in 7–8 of 975
  * requests per peer × 8 run (2026-12-06), which the report counted as failed requests.
  */

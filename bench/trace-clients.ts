@@ -75,11 +75,12 @@ const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64 });
  * with the status (a non-200 body is drained unread). Aborting `signal` rejects.
  *
  * node:http: a request sent on a reused keep-alive connection that the server closed before
- * answering (ECONNRESET before any response, "socket hang up") is sent once more on a new
- * connection, as Node's documentation advises for keep-alive agents (`request.reusedSocket`); sending
- * a completion request twice costs at most one unused completion. llama-server sometimes closes a connection
- * right after a streamed response ends; the client reused it within a millisecond in 7–8 of 975
- * requests per peer × 8 run (2026-12-06), which the report counted as failed requests.
+ * answering (ECONNRESET before any response, "socket hang up") is sent again, up to 3 times (the
+ * agent may hand out another connection the server has just closed), as Node's documentation
+ * advises for keep-alive agents (`request.reusedSocket`); sending a completion request twice
+ * costs at most one unused completion. llama-server sometimes closes a connection right after a
+ * streamed response ends; the client reused it within a millisecond in 7–8 of 975 requests per
+ * peer × 8 run (2026-12-06), which the report counted as failed requests.
  */
 async function postStream(transport: HttpTransport, url: string, body: string, signal: AbortSignal, onChunk: (chunk: Uint8Array) => void, stats?: { retried: number }): Promise<number> {
   if (transport === "fetch") {
@@ -91,7 +92,7 @@ async function postStream(transport: HttpTransport, url: string, body: string, s
     for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) onChunk(chunk);
     return r.status;
   }
-  const send = (retry: boolean): Promise<number> =>
+  const send = (attempt: number): Promise<number> =>
     new Promise<number>((resolve, reject) => {
       let answered = false;
       const req = http.request(url, { method: "POST", agent: keepAlive, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
@@ -106,15 +107,15 @@ async function postStream(transport: HttpTransport, url: string, body: string, s
       if (signal.aborted) onAbort();
       else signal.addEventListener("abort", onAbort, { once: true });
       req.on("error", (e: NodeJS.ErrnoException) => {
-        if (retry && !answered && !signal.aborted && req.reusedSocket && e.code === "ECONNRESET") {
+        if (attempt < 3 && !answered && !signal.aborted && req.reusedSocket && e.code === "ECONNRESET") {
           if (stats) stats.retried++;
-          resolve(send(false));
+          resolve(send(attempt + 1));
         } else reject(e);
       });
       req.on("close", () => signal.removeEventListener("abort", onAbort));
       req.end(body);
     });
-  return send(true);
+  return send(0);
 }
 
 function position(text: string, offset: number): { line: number; character: number } {

@@ -3,6 +3,8 @@
 # node-llama-cpp ships (node_modules/node-llama-cpp/llama/gitRelease.bundle), so that the gateway
 # can be checked against a real OpenAI-compatible inference server (see docs/deploy.md,
 # "Opt-in check against llama-server"). CPU build, ~15 min on 2 cores; prints the binary's path.
+# As the typing-trace benchmark's peer (bench/README.md): BIN -m models/ghostline-target.gguf
+#   --spm-infill -c 4096 -np 8 -t 1 -tb 1 -b 256 -ub 256 --port 8089
 #
 #   bash scripts/peer-llama-server.sh            # clone + build into ~/.cache/ghostline/llama.cpp
 #   LLAMA_CPP_DIR=/some/dir JOBS=4 bash scripts/peer-llama-server.sh

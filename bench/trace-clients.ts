@@ -25,6 +25,13 @@ export interface ClientResult {
   errors: string[];
   /** node:http requests sent again after the server closed a reused connection unanswered (postStream). */
   retried: number;
+  /**
+   * Ghostline over HTTP: per first token, the server's own time to its first event (its
+   * `Server-Timing: first-event` header, route handler → first event), and the latency minus it
+   * (the client, the transport, the HTTP parsing before the handler, the write).
+   */
+  serverMs: number[];
+  outsideServerMs: number[];
 }
 
 /** Options shared by the clients. */
@@ -82,9 +89,14 @@ const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64 });
  * streamed response ends; the client reused it within a millisecond in 7–8 of 975 requests per
  * peer × 8 run (2026-12-06), which the report counted as failed requests.
  */
-async function postStream(transport: HttpTransport, url: string, body: string, signal: AbortSignal, onChunk: (chunk: Uint8Array) => void, stats?: { retried: number }): Promise<number> {
+async function postStream(transport: HttpTransport, url: string, body: string, signal: AbortSignal, onChunk: (chunk: Uint8Array) => void, stats?: { retried: number }, onServerMs?: (ms: number) => void): Promise<number> {
+  const timing = (h: string | null | undefined): void => {
+    const m = h ? /first-event;dur=([\d.]+)/.exec(h) : null;
+    if (m) onServerMs?.(Number(m[1]));
+  };
   if (transport === "fetch") {
     const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body, signal });
+    timing(r.headers.get("server-timing"));
     if (!r.ok || !r.body) {
       await r.text().catch(() => "");
       return r.status;
@@ -97,6 +109,7 @@ async function postStream(transport: HttpTransport, url: string, body: string, s
       let answered = false;
       const req = http.request(url, { method: "POST", agent: keepAlive, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
         answered = true;
+        timing(String(res.headers["server-timing"] ?? ""));
         const status = res.statusCode ?? 0;
         res.on("data", (chunk: Buffer) => (status === 200 ? onChunk(chunk) : undefined));
         res.on("end", () => resolve(status));
@@ -151,7 +164,7 @@ async function walk(trace: TypingTrace, speed: number, key: (i: number, text: st
 }
 
 function emptyResult(): ClientResult {
-  return { latenciesMs: [], requests: 0, superseded: 0, reused: { "typing-through": 0, cache: 0 }, errors: [], retried: 0 };
+  return { latenciesMs: [], requests: 0, superseded: 0, reused: { "typing-through": 0, cache: 0 }, errors: [], retried: 0, serverMs: [], outsideServerMs: [] };
 }
 
 /** Ghostline WebSocket session client. */
@@ -256,6 +269,7 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
     const run = (async () => {
       let got = false;
       let failed = false; // an error is counted as one, not as superseded
+      let serverMs: number | undefined;
       try {
         const decoder = new TextDecoder();
         const status = await postStream(transport, url, JSON.stringify(body), ac.signal, (chunk) => {
@@ -263,10 +277,15 @@ export async function replayHttp(trace: TypingTrace, o: ReplayOptions & { kind: 
           const s = decoder.decode(chunk, { stream: true });
           if (/"(text|content)":"[^"]/.test(s)) {
             got = true;
-            res.latenciesMs.push(performance.now() - keyAt);
+            const latency = performance.now() - keyAt;
+            res.latenciesMs.push(latency);
+            if (serverMs !== undefined) {
+              res.serverMs.push(serverMs);
+              res.outsideServerMs.push(latency - serverMs);
+            }
             debounce.served((performance.now() - firedAt) * o.speed);
           }
-        }, res);
+        }, res, (ms) => (serverMs = ms));
         if (status !== 200) {
           failed = true;
           res.errors.push(String(status));

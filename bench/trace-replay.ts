@@ -84,6 +84,13 @@ interface RunReport {
   failed: number;
   /** node:http requests sent again after the server closed a reused keep-alive connection unanswered. */
   retried: number;
+  /**
+   * Ghostline over HTTP, p50 over first tokens: the server's own time to its first event (its
+   * Server-Timing header: route handler → first event) and the latency minus it (client,
+   * transport, HTTP parsing before the handler, the write). Null for other clients.
+   */
+  serverP50Ms: number | null;
+  outsideServerP50Ms: number | null;
   /** Engine counters over the run (llama-cpp only): prompt tokens evaluated vs reused from KV. */
   engineTokens: { evaluated: number; reused: number } | null;
   latenciesMs: number[];
@@ -188,6 +195,11 @@ async function main(): Promise<void> {
       errors: [...new Set(results.flatMap((r) => r.errors))].slice(0, 5),
       failed: results.reduce((s, r) => s + r.errors.length, 0),
       retried: results.reduce((s, r) => s + r.retried, 0),
+      ...((): { serverP50Ms: number | null; outsideServerP50Ms: number | null } => {
+        const server = results.flatMap((r) => r.serverMs);
+        const outside = results.flatMap((r) => r.outsideServerMs);
+        return server.length ? { serverP50Ms: pct(server, 0.5), outsideServerP50Ms: pct(outside, 0.5) } : { serverP50Ms: null, outsideServerP50Ms: null };
+      })(),
       latenciesMs: lat.map((x) => Math.round(x * 10) / 10),
     });
   }
@@ -207,7 +219,7 @@ async function main(): Promise<void> {
   console.log("client  typists  keys  reqs  step  p50ms  p95ms  p99ms  p50st  p95st  wasted  gens  tt%   cache%  superseded");
   for (const r of reports)
     console.log(
-      `${r.client.padEnd(7)} ${String(r.typists).padStart(7)} ${String(r.keystrokes).padStart(5)} ${String(r.requests).padStart(5)} ${f(r.stepMs, 2).padStart(5)} ${f(r.p50Ms).padStart(6)} ${f(r.p95Ms).padStart(6)} ${f(r.p99Ms).padStart(6)} ${f(r.p50Steps, 1).padStart(6)} ${f(r.p95Steps, 1).padStart(6)} ${f(r.wastedTokens).padStart(7)} ${f(r.generations).padStart(5)} ${f(r.typingThroughRate === null ? null : r.typingThroughRate * 100).padStart(4)} ${f(r.cacheRate === null ? null : r.cacheRate * 100).padStart(6)} ${String(r.superseded).padStart(10)}${r.engineTokens ? `  prompt tokens evaluated/reused ${r.engineTokens.evaluated}/${r.engineTokens.reused}` : ""}${r.failed ? `  failed ${r.failed}: ${r.errors.join(",")}` : ""}${r.retried ? `  retried ${r.retried}` : ""}`,
+      `${r.client.padEnd(7)} ${String(r.typists).padStart(7)} ${String(r.keystrokes).padStart(5)} ${String(r.requests).padStart(5)} ${f(r.stepMs, 2).padStart(5)} ${f(r.p50Ms).padStart(6)} ${f(r.p95Ms).padStart(6)} ${f(r.p99Ms).padStart(6)} ${f(r.p50Steps, 1).padStart(6)} ${f(r.p95Steps, 1).padStart(6)} ${f(r.wastedTokens).padStart(7)} ${f(r.generations).padStart(5)} ${f(r.typingThroughRate === null ? null : r.typingThroughRate * 100).padStart(4)} ${f(r.cacheRate === null ? null : r.cacheRate * 100).padStart(6)} ${String(r.superseded).padStart(10)}${r.engineTokens ? `  prompt tokens evaluated/reused ${r.engineTokens.evaluated}/${r.engineTokens.reused}` : ""}${r.failed ? `  failed ${r.failed}: ${r.errors.join(",")}` : ""}${r.retried ? `  retried ${r.retried}` : ""}${r.serverP50Ms !== null ? `  server p50 ${r.serverP50Ms.toFixed(2)} ms, rest p50 ${r.outsideServerP50Ms!.toFixed(2)} ms` : ""}`,
     );
   for (const n of typistCounts) {
     const ws = reports.find((r) => r.client === "ws" && r.typists === n);

@@ -96,6 +96,26 @@ describe("POST /v1/completions (OpenAI)", () => {
     expect(chunks.slice(0, -1).every((c) => c.choices[0].finish_reason === null)).toBe(true);
   });
 
+  it("says in Server-Timing how long the server took to the first event, for OpenAI and /infill streams", async () => {
+    s = await makeServer({ engine: { script: () => "hello", tokenChars: 5, tokenDelayMs: 40 } });
+    const durOf = (h: unknown): number => {
+      const m = /^first-event;dur=(\d+(?:\.\d+)?);desc="[^"]+"$/.exec(String(h));
+      if (!m) throw new Error(`unexpected server-timing header: ${String(h)}`);
+      return Number(m[1]);
+    };
+    const openai = await post("/v1/completions", { prompt: "p", stream: true });
+    const infill = await post("/infill", { input_prefix: "q", input_suffix: "", stream: true });
+    for (const res of [openai, infill]) {
+      expect(res.statusCode).toBe(200);
+      // the fake engine sleeps 40 ms before its one token (a cache hit would answer at once: hence
+      // another prefix for /infill)
+      expect(durOf(res.headers["server-timing"])).toBeGreaterThanOrEqual(38);
+    }
+    // not on a non-streamed answer
+    const plain = await post("/v1/completions", { prompt: "p" });
+    expect(plain.headers["server-timing"]).toBeUndefined();
+  });
+
   it("streams n > 1 with choice indexes", async () => {
     s = await makeServer({ engine: { script: (r) => `s${r.sampling.seed}` } });
     const res = await post("/v1/completions", { prompt: "p", stream: true, n: 2, temperature: 1, seed: 1 });

@@ -120,6 +120,7 @@ export function pickFields(obj: Record<string, unknown>, fields: string[] | unde
 }
 
 async function handleInfill(ctx: EdgeContext, req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  const handledAt = performance.now();
   const auth = ctx.authenticate(req);
   const body = parseBody(InfillBody, req.body);
   const n = body.n_cmpl ?? 1;
@@ -161,7 +162,7 @@ async function handleInfill(ctx: EdgeContext, req: FastifyRequest, reply: Fastif
       const dones = await Promise.all(iters.map((it) => collect(it)));
       return shape(dones.map((d, i) => infillReply(ctx, body, d, i)));
     }
-    const sse = new SseWriter(reply);
+    const sse = new SseWriter(reply, handledAt);
     sse.start();
     try {
       for await (const [index, ev] of mergeStreams(iters)) {

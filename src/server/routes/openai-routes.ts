@@ -55,6 +55,7 @@ export function finishReason(r: StopReason): "stop" | "length" {
  * DeepSeek providers call it) also puts each delta in `choices[].delta.content`.
  */
 async function handleOpenAI(ctx: EdgeContext, req: FastifyRequest, reply: FastifyReply, fimStyle = false): Promise<unknown> {
+  const handledAt = performance.now();
   const auth = ctx.authenticate(req);
   const body = parseBody(OpenAICompletionBody, req.body);
   const n = body.n ?? 1;
@@ -104,7 +105,7 @@ async function handleOpenAI(ctx: EdgeContext, req: FastifyRequest, reply: Fastif
         ...(n > 1 ? { completion_ids: dones.map((d) => d.completionId) } : {}),
       };
     }
-    const sse = new SseWriter(reply);
+    const sse = new SseWriter(reply, handledAt);
     sse.start();
     // Chunk ids must be constant for the whole stream; the manager's completion ids (what feedback
     // events refer to) arrive with each choice's final chunk as `completion_id`.

@@ -169,6 +169,8 @@ async function main(): Promise<void> {
     const ended = url ? await host.endRun() : undefined;
     const c = ended?.counters;
     const lat = results.flatMap((r) => r.latenciesMs);
+    const serverMs = results.flatMap((r) => r.serverMs);
+    const outsideServerMs = results.flatMap((r) => r.outsideServerMs);
     const requests = results.reduce((s, r) => s + r.requests, 0);
     reports.push({
       client: p.client,
@@ -195,11 +197,8 @@ async function main(): Promise<void> {
       errors: [...new Set(results.flatMap((r) => r.errors))].slice(0, 5),
       failed: results.reduce((s, r) => s + r.errors.length, 0),
       retried: results.reduce((s, r) => s + r.retried, 0),
-      ...((): { serverP50Ms: number | null; outsideServerP50Ms: number | null } => {
-        const server = results.flatMap((r) => r.serverMs);
-        const outside = results.flatMap((r) => r.outsideServerMs);
-        return server.length ? { serverP50Ms: pct(server, 0.5), outsideServerP50Ms: pct(outside, 0.5) } : { serverP50Ms: null, outsideServerP50Ms: null };
-      })(),
+      serverP50Ms: serverMs.length ? pct(serverMs, 0.5) : null,
+      outsideServerP50Ms: outsideServerMs.length ? pct(outsideServerMs, 0.5) : null,
       latenciesMs: lat.map((x) => Math.round(x * 10) / 10),
     });
   }

@@ -486,7 +486,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
           const tokens = Math.max(0, source.tokens - tokenBase);
           tokenBase = source.tokens;
           delivered += tokens;
-          yield { type: "delta", text, tokens };
+          yield { type: "delta", text, tokens, completionId: id };
           continue;
         }
         if (source.finished) {

@@ -56,7 +56,14 @@ export interface CompletionDone {
   arm?: { experiment: string; arm: string };
 }
 
-export type CompletionEvent = Extract<EngineEvent, { type: "delta" }> | CompletionDone;
+/**
+ * A text delta of a completion. `completionId` is the id its `done` event will carry: clients learn
+ * it with the first text, so feedback on a suggestion dismissed (or accepted) while it is still
+ * streaming can name it.
+ */
+export type CompletionDelta = Extract<EngineEvent, { type: "delta" }> & { completionId: string };
+
+export type CompletionEvent = CompletionDelta | CompletionDone;
 
 /**
  * Orchestrates completions. Concurrency contract: `complete` may be called concurrently; a newer

@@ -109,8 +109,9 @@ export function handleSession(socket: WebSocket, ctx: SessionContext): void {
       };
       for await (const ev of manager.complete(request, { signal: controller.signal })) {
         if (ev.type === "delta") {
+          const first = entry.streamed.length === 0;
           entry.streamed += ev.text;
-          send({ type: "delta", id: msg.id, text: ev.text });
+          send({ type: "delta", id: msg.id, text: ev.text, ...(first ? { completion_id: ev.completionId } : {}) });
         }
         else
           send({

@@ -55,6 +55,11 @@ describe("ws session", () => {
     s.send({ type: "complete", id: "c1", uri: "file:///a.ts", position: { line: 1, character: 8 } });
     const done = await s.until((m) => m.type === "done" && m.id === "c1");
     expect(done).toMatchObject({ type: "done", text: "< = |>", stop_reason: "eos" });
+    // The first delta carries the completion id of `done`; later deltas do not repeat it.
+    const deltas = s.inbox.filter((m) => m.type === "delta" && m.id === "c1");
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas[0]).toMatchObject({ completion_id: done.type === "done" ? done.completion_id : "?" });
+    expect(deltas.slice(1).every((m) => m.type === "delta" && m.completion_id === undefined)).toBe(true);
     expect(s.engine.calls[0]?.fim).toMatchObject({ prefix: "const a = 1;\nlet b = ", suffix: "", language: "typescript" });
   });
 
@@ -83,10 +88,12 @@ describe("ws session", () => {
   it("cancel ends the completion as cancelled; socket close cancels everything", async () => {
     const s = await setup({ tokenDelayMs: 20 });
     s.send({ type: "complete", id: "c1", prefix: "x".repeat(10), suffix: "", max_tokens: 200 });
-    await s.until((m) => m.type === "delta");
+    const first = await s.until((m) => m.type === "delta");
     s.send({ type: "cancel", id: "c1" });
     const done = await s.until((m) => m.type === "done");
     expect(done).toMatchObject({ stop_reason: "cancelled" });
+    // The first delta named the completion, so feedback on a suggestion dismissed mid-stream can refer to it.
+    expect(first).toMatchObject({ completion_id: done.type === "done" ? done.completion_id : "?" });
     s.send({ type: "complete", id: "c2", prefix: "yyy" });
     await s.until((m) => m.type === "delta" && m.id === "c2");
     s.ws.close();

@@ -93,6 +93,9 @@ describe("POST /v1/completions (OpenAI)", () => {
     expect(chunks.map((c) => c.choices[0].text).join("")).toBe("hello world");
     expect(chunks.at(-1).choices[0].finish_reason).toBe("stop");
     expect(chunks.at(-1).completion_id).toMatch(/^cmpl-/);
+    // the first text chunk names the completion too (feedback on a suggestion still streaming)
+    expect(chunks[0].completion_id).toBe(chunks.at(-1).completion_id);
+    expect(chunks.slice(1, -1).every((c) => c.completion_id === undefined)).toBe(true);
     expect(chunks.slice(0, -1).every((c) => c.choices[0].finish_reason === null)).toBe(true);
   });
 

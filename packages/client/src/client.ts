@@ -20,6 +20,7 @@ export interface CompletionResult {
   text: string;
   /** Server stop reason, or "cancelled" / "error". */
   stopReason: string;
+  /** The id feedback events refer to: from `done`, or from the first delta when cancelled before it. */
   completionId?: string;
   model?: string;
   usage?: WireUsage;
@@ -44,11 +45,15 @@ export interface GhostlineClientOptions {
   defaultSettings?: ClientSettings;
 }
 
+/** Called with each text delta; `completionId` is known from the first delta on. */
+export type DeltaListener = (delta: string, textSoFar: string, completionId: string | undefined) => void;
+
 type Pending = {
   text: string;
   sentAt: number;
   firstDeltaAt?: number;
-  onDelta?: (delta: string, textSoFar: string) => void;
+  completionId?: string;
+  onDelta?: DeltaListener;
   resolve: (r: CompletionResult) => void;
   removeAbort: () => void;
 };
@@ -147,11 +152,11 @@ export class GhostlineClient {
 
   /**
    * Requests a completion and streams it. Aborting `signal` sends `cancel` and resolves at once
-   * with stopReason "cancelled" and the text received so far.
+   * with stopReason "cancelled", the text received so far and, once a delta came, the completion id.
    */
   complete(
     target: CompletionTarget,
-    options: { signal?: AbortSignal; onDelta?: (delta: string, textSoFar: string) => void; params?: CompletionParams } = {},
+    options: { signal?: AbortSignal; onDelta?: DeltaListener; params?: CompletionParams } = {},
   ): Promise<CompletionResult> {
     const id = `${this.idPrefix}-${++this.seq}`;
     const sentAt = this.clock.now();
@@ -166,7 +171,8 @@ export class GhostlineClient {
       }
       const onAbort = (): void => {
         this.trySend({ type: "cancel", id });
-        this.finish(id, { stopReason: "cancelled" });
+        const completionId = this.pending.get(id)?.completionId;
+        this.finish(id, { stopReason: "cancelled", ...(completionId !== undefined ? { completionId } : {}) });
       };
       options.signal?.addEventListener("abort", onAbort, { once: true });
       this.pending.set(id, {
@@ -233,7 +239,8 @@ export class GhostlineClient {
         if (!p) return;
         if (p.firstDeltaAt === undefined) p.firstDeltaAt = this.clock.now();
         p.text += msg.text;
-        p.onDelta?.(msg.text, p.text);
+        if (msg.completion_id !== undefined) p.completionId ??= msg.completion_id;
+        p.onDelta?.(msg.text, p.text, p.completionId);
         return;
       }
       case "done":

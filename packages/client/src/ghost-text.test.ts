@@ -92,6 +92,40 @@ describe("GhostTextController", () => {
     expect(t.feedback().filter((e) => e.type === "shown")).toEqual([expect.objectContaining({ completion_id: "c1", visible_ms: 500 })]);
   });
 
+  it("a suggestion shown and dismissed while still streaming reports both under the id of its first delta", async () => {
+    const t = setup();
+    t.type("r");
+    t.clock.advance(500);
+    const id = t.completes()[0]!.id;
+    t.sock().push({ type: "delta", id, text: "eturn a", completion_id: "c5" });
+    t.sock().push({ type: "delta", id, text: " + b" });
+    expect(t.ghost.status).toBe("streaming");
+    t.clock.advance(500); // visible for the threshold: shown, though no `done` has come
+    expect(t.feedback().filter((e) => e.type === "shown")).toEqual([expect.objectContaining({ completion_id: "c5", visible_ms: 500 })]);
+    t.type("X"); // a mismatch dismisses it and cancels the stream
+    await settle();
+    expect(t.sock().ofType("cancel")).toEqual([expect.objectContaining({ id })]);
+    expect(t.feedback().filter((e) => e.type === "dismissed")).toEqual([expect.objectContaining({ completion_id: "c5" })]);
+  });
+
+  it("a word accepted while the suggestion streams is reported and its retention tracked before `done`", async () => {
+    const t = setup();
+    t.type("r");
+    t.clock.advance(500);
+    const id = t.completes()[0]!.id;
+    t.sock().push({ type: "delta", id, text: "eturn sum(a, b);", completion_id: "c6" });
+    const word = t.ghost.acceptNextWord();
+    expect(word).toEqual({ offset: 24, text: "eturn" });
+    t.session.change([{ range: { start: { line: 1, character: 3 }, end: { line: 1, character: 3 } }, text: word!.text }], 29);
+    t.ghost.dismiss(); // Escape before the stream ends
+    await settle();
+    const ev = t.feedback();
+    expect(ev.filter((e) => e.type === "partially_accepted")).toEqual([expect.objectContaining({ completion_id: "c6", unit: "word", accepted_chars: 5 })]);
+    expect(ev.filter((e) => e.type === "dismissed")).toEqual([expect.objectContaining({ completion_id: "c6" })]);
+    t.clock.advance(30_000);
+    expect(t.feedback().filter((e) => e.type === "retention")).toEqual([expect.objectContaining({ completion_id: "c6", interval_s: 30, similarity: 1, kept_text: "eturn" })]);
+  });
+
   it("a suggestion dismissed before the threshold never counts as shown", async () => {
     const t = setup();
     t.type("r");

@@ -1,5 +1,5 @@
 import type { FeedbackEvent, WireUsage } from "@ghostline/protocol";
-import type { CompletionParams, CompletionResult, CompletionTarget } from "./client.js";
+import type { CompletionParams, CompletionResult, CompletionTarget, DeltaListener } from "./client.js";
 import { systemClock, type Clock, type TimerHandle } from "./clock.js";
 import { AdaptiveDebounce } from "./debounce.js";
 import { positionAt } from "./documents.js";
@@ -20,7 +20,7 @@ export interface EditorSnapshot {
 export interface CompletionSource {
   complete(
     target: CompletionTarget,
-    options: { signal?: AbortSignal; onDelta?: (delta: string, textSoFar: string) => void; params?: CompletionParams },
+    options: { signal?: AbortSignal; onDelta?: DeltaListener; params?: CompletionParams },
   ): Promise<CompletionResult>;
   reportFeedback(event: FeedbackEvent): boolean;
   settings: { debounceMs: number; shownThresholdMs: number };
@@ -59,7 +59,7 @@ interface Suggestion {
   shownTimer?: TimerHandle;
   shownDue: boolean;
   shownReported: boolean;
-  /** Events waiting for the completion id (which arrives with `done`). */
+  /** Events waiting for the completion id (which arrives with the first delta, else with `done`). */
   deferred: Omit<FeedbackEvent, "completion_id">[];
   /** Callbacks run when the stream ends. */
   afterDone: (() => void)[];
@@ -315,7 +315,8 @@ export class GhostTextController {
         {
           signal: abort.signal,
           params,
-          onDelta: (_d, soFar) => {
+          onDelta: (_d, soFar, completionId) => {
+            if (target && completionId !== undefined && target.completionId === undefined) this.named(target, completionId);
             if (!target || this.s !== target || target.closed) return;
             target.stream = soFar;
             this.showIfVisible(target);
@@ -343,13 +344,11 @@ export class GhostTextController {
     }
     if (ok) target.stream = r.text;
     target.done = true;
-    target.completionId = ok ? r.completionId : undefined;
+    // A cancelled completion keeps the id its first delta gave: the server recorded what it streamed.
+    target.completionId = ok ? r.completionId : (target.completionId ?? (r.stopReason === "cancelled" ? r.completionId : undefined));
     target.usage = r.usage;
     target.firstDeltaMs = r.firstDeltaMs;
-    if (target.completionId) {
-      for (const e of target.deferred.splice(0)) this.options.source.reportFeedback({ ...e, completion_id: target.completionId });
-      if (target.shownDue && !target.shownReported) this.reportShown(target);
-    }
+    if (target.completionId) this.named(target, target.completionId);
     target.deferred = [];
     for (const fn of target.afterDone.splice(0)) fn();
     if (target.closed || this.s !== target) return;
@@ -392,7 +391,14 @@ export class GhostTextController {
     this.report(s, { type: "shown", visible_ms: this.clock.now() - (s.visibleSince ?? this.clock.now()) });
   }
 
-  /** Sends an event now, or once the completion id arrives with `done` (dropped if it never does). */
+  /** The completion id is known (first delta or `done`): sends the events that waited for it. */
+  private named(s: Suggestion, completionId: string): void {
+    s.completionId = completionId;
+    for (const e of s.deferred.splice(0)) this.options.source.reportFeedback({ ...e, completion_id: completionId });
+    if (s.shownDue && !s.shownReported) this.reportShown(s);
+  }
+
+  /** Sends an event now, or once the completion id arrives (dropped if it never does). */
   private report(s: Suggestion, event: Omit<FeedbackEvent, "completion_id">): void {
     if (s.completionId) this.options.source.reportFeedback({ ...event, completion_id: s.completionId });
     else if (!s.done) s.deferred.push(event);
@@ -406,7 +412,7 @@ export class GhostTextController {
     const go = (): void => {
       if (s.completionId) this.options.retention?.track(s.uri, s.completionId, start, text);
     };
-    if (s.done) go();
+    if (s.done || s.completionId) go();
     else s.afterDone.push(go);
   }
 

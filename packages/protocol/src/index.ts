@@ -166,7 +166,8 @@ export interface WireUsage {
 
 export type ServerMessage =
   | { type: "hello"; server: string; version: string; session: string; settings: ClientSettings }
-  | { type: "delta"; id: string; text: string }
+  /** `completion_id` comes with a completion's first delta (the id feedback events refer to, as in `done`). */
+  | { type: "delta"; id: string; text: string; completion_id?: string }
   | {
       type: "done";
       id: string;

@@ -108,7 +108,7 @@ async function handleOpenAI(ctx: EdgeContext, req: FastifyRequest, reply: Fastif
     const sse = new SseWriter(reply, handledAt);
     sse.start();
     // Chunk ids must be constant for the whole stream; the manager's completion ids (what feedback
-    // events refer to) arrive with each choice's final chunk as `completion_id`.
+    // events refer to) come as `completion_id` with each choice's first text chunk and its final chunk.
     const id = `cmpl-${randomBytes(12).toString("hex")}`;
     const chunk = (index: number, text: string, finish: string | null, extra: Record<string, unknown> = {}) => ({
       id,
@@ -118,10 +118,13 @@ async function handleOpenAI(ctx: EdgeContext, req: FastifyRequest, reply: Fastif
       choices: [{ index, text, ...(fimStyle ? { delta: { role: "assistant", content: text } } : {}), finish_reason: finish, logprobs: null }],
       ...extra,
     });
+    const named = new Set<number>();
     try {
       for await (const [index, ev] of mergeStreams(iters)) {
         if (ev.type === "delta") {
-          sse.send(chunk(index, ev.text, null));
+          const first = !named.has(index);
+          named.add(index);
+          sse.send(chunk(index, ev.text, null, first ? { completion_id: ev.completionId } : {}));
           continue;
         }
         sse.send(chunk(index, "", finishReason(ev.stopReason), { usage: toWireUsage(ev.usage), completion_id: ev.completionId }));

@@ -4,15 +4,22 @@
  * Each step evaluates [pending, d_1..d_K] on the target in one pass (pending = the last committed
  * token, not yet in the KV state). Greedy: accept the longest prefix of drafts equal to the
  * target's argmax, then emit the target's token after it — so the output is token-for-token that of
- * plain greedy decoding. Sampling: the rejection-sampling acceptor (see rejection.ts), so the output
- * distribution equals the target's. Rejected drafts are erased from the target's KV state, which
- * afterwards holds exactly what plain decoding would hold: prompt + committed tokens − pending.
+ * plain greedy decoding. Sampling: the output distribution equals the target's. Drafts that are
+ * point masses (no draft, n-gram, client, prompt lookup) are verified by letting llama.cpp draw a
+ * token y_i from the target's distribution at every position (each with its own seed from `rng`)
+ * and accepting while y_i = x_i, then emitting the first y_i that differs (or the bonus y_K):
+ * P(emit x) = p(x) and P(emit y ≠ x) = p(y), which is the rejection rule for q = δ(x) (accept with
+ * probability p(x), else draw from p without x) without asking for probability maps, which cost a
+ * map entry per vocabulary token per position. Stochastic drafts (the draft model while sampling)
+ * go through the full acceptor (rejection.ts) with the target's maps. Rejected drafts are erased from
+ * the target's KV state, which afterwards holds exactly what plain decoding would hold: prompt +
+ * committed tokens − pending.
  */
 import type { DraftSourceName, SamplingParams, SpeculativeStats } from "../core/types.js";
 import { AdaptiveK, type CostModel } from "./adaptive-k.js";
 import type { DraftProposal, DraftSource } from "./draft-source.js";
 import { acceptDrafts } from "./rejection.js";
-import { isGreedy, sample, type Rng, type TokenDist } from "./sampling.js";
+import { isGreedy, type Rng, type TokenDist } from "./sampling.js";
 import type { TargetEvaluator } from "./target-evaluator.js";
 
 /** Options of one decoding run. */
@@ -73,6 +80,8 @@ export async function* speculativeDecode(
     ...(options.costs ? { costs: options.costs } : {}),
   });
   const byName = new Map(sources.map((s) => [s.name, s]));
+  // Sampling: a seed per position of a pass whose tokens llama.cpp draws (see the header).
+  const seedsFor = (n: number): number[] | undefined => (greedy ? undefined : Array.from({ length: n }, () => Math.floor(rng() * 0x1_0000_0000)));
   let generated = 0;
   const passesBefore = stats.targetPasses;
 
@@ -90,7 +99,7 @@ export async function* speculativeDecode(
     // their JS work overlaps the native pass instead of delaying the first token.
     const base = target.length + lead.length; // the pending token's position (cheap sources leave the target alone)
     const t0 = performance.now();
-    const firstPass = first ? target.evaluate([history[history.length - 1]!], lead) : undefined;
+    const firstPass = first ? target.evaluate([history[history.length - 1]!], lead, seedsFor(1)) : undefined;
     firstPass?.catch(() => {}); // awaited below; no unhandled rejection while the sources propose
 
     // cheap sources: propose every step (also to shadow-score the ones not chosen)
@@ -121,24 +130,23 @@ export async function* speculativeDecode(
       if (signal?.aborted) return "cancelled";
     }
 
+    // Stochastic drafts need the target's distributions; everything else gets drawn (or argmax) tokens.
+    const withDists = !greedy && draftDists.some((d) => d !== undefined);
     const t1 = firstPass ? t0 : performance.now();
-    const out = await (firstPass ?? target.evaluate([history[history.length - 1]!, ...drafts], lead));
+    const out = await (firstPass ?? target.evaluate([history[history.length - 1]!, ...drafts], lead, withDists ? undefined : seedsFor(drafts.length + 1)));
     const passMs = performance.now() - t1;
     stats.targetPasses++;
 
-    let accepted: number;
+    let accepted = 0;
     let next: number;
-    if (greedy) {
-      accepted = 0;
+    if (!withDists) {
       while (accepted < drafts.length && out[accepted]?.token === drafts[accepted]) accepted++;
       const t = out[accepted]?.token;
       if (t === undefined) throw new Error("target returned no token");
       next = t;
     } else {
       const dists = out.map((o) => o.dist ?? new Map<number, number>());
-      if (drafts.length === 0) next = sample(dists[0]!, rng);
-      else ({ accepted, next } = acceptDrafts(drafts, draftDists, dists, rng));
-      accepted ??= 0;
+      ({ accepted, next } = acceptDrafts(drafts, draftDists, dists, rng));
     }
     if (accepted < drafts.length) await target.truncate(base + 1 + accepted);
 

@@ -1,7 +1,7 @@
 /**
  * The target side of the decoder: evaluates tokens appended to the target's KV sequence in one
- * pass, asking for the greedy next token or the transformed next-token distribution at every
- * position, and erases rejected tokens.
+ * pass, asking at every position for the next token (greedy argmax, or drawn by llama.cpp's
+ * sampler when sampling) or for the transformed next-token distribution, and erases rejected tokens.
  */
 import type { ControlledEvaluateInputItem, LlamaContextSequence, Token } from "node-llama-cpp";
 import type { SamplingParams } from "../core/types.js";
@@ -19,9 +19,12 @@ export interface TargetEvaluator {
   readonly length: number;
   /**
    * Appends `lead` (no output wanted: prompt tokens not yet evaluated) and `tokens` in one native
-   * pass, returning next-token output for each position of `tokens`.
+   * pass, returning next-token output for each position of `tokens`. Greedy: the argmax `token`.
+   * Sampling: with `seeds` (one per position of `tokens`), a `token` drawn natively from the
+   * transformed distribution, each position with its own seed; without, the distribution `dist`
+   * itself (a map over the vocabulary after top-k / top-p: the full vocabulary when both are off).
    */
-  evaluate(tokens: readonly number[], lead?: readonly number[]): Promise<TargetOutput[]>;
+  evaluate(tokens: readonly number[], lead?: readonly number[], seeds?: readonly number[]): Promise<TargetOutput[]>;
   /** Erases every token from `start` on. */
   truncate(start: number): Promise<void>;
 }
@@ -48,19 +51,19 @@ export function createTargetEvaluator(
   sampling: SamplingParams,
 ): TargetEvaluator {
   const greedy = isGreedy(sampling);
-  const generateNext = greedy
-    ? { token: true as const }
-    : { probabilities: true as const, options: samplingOptions(sampling) };
+  const options = greedy ? undefined : samplingOptions(sampling);
+  const generateNext = greedy ? { token: true as const } : { probabilities: true as const, options };
   return {
     get length() {
       return sequence.nextTokenIndex;
     },
-    async evaluate(tokens, lead = []) {
+    async evaluate(tokens, lead = [], seeds) {
+      const drawn = !greedy && seeds !== undefined;
       const items: ControlledEvaluateInputItem[] = [...(lead as Token[])];
-      for (const t of tokens) items.push([t as Token, { generateNext }]);
+      tokens.forEach((t, i) => items.push([t as Token, { generateNext: drawn ? { token: true, options: { ...options, seed: seeds[i] ?? 0 } } : generateNext }]));
       const out = await sequence.controlledEvaluate(items);
       return out.slice(lead.length).map((o) =>
-        greedy
+        greedy || drawn
           ? { token: o?.next.token ?? undefined }
           : { dist: o?.next.probabilities as TokenDist | undefined },
       );

@@ -1,0 +1,90 @@
+/**
+ * Sampled vs greedy decoding cost per token, side by side in one run: plain greedy, plain sampling
+ * (temperature 0.8, top-k and top-p off: the whole vocabulary stays in play) and sampling with
+ * n-gram + client drafts, interleaved per task on FIM tasks cut from this repo's src/**\/*.ts.
+ * Since 2026-12-07, sampling with point-mass drafts (none, n-gram, client) lets llama.cpp draw each
+ * position's token; before, every position asked node-llama-cpp for a probability map with one
+ * entry per vocabulary token. The ratio sampled / greedy shows what sampling costs per token.
+ *
+ *   npx tsx bench/sampled-decode.ts [--quick] [--tasks N] [--max-tokens N] [--reps N] [--threads N]
+ *   GHOSTLINE_BENCH_TARGET=other.gguf npx tsx bench/sampled-decode.ts   (any GGUF, e.g. a large vocabulary)
+ */
+import os from "node:os";
+import { join } from "node:path";
+import type { EngineRequest, SamplingParams, SpeculativeOptions } from "../src/core/types.js";
+import { createLlamaCppEngine, type LlamaCppEngine } from "../src/engines/llama-cpp/llama-cpp-engine.js";
+import { benchTasks } from "./spec-decode-tasks.js";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const args = process.argv.slice(2);
+const flag = (name: string, dflt: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const quick = args.includes("--quick"); // CI smoke: 3 tasks × 24 tokens, once
+const nTasks = flag("--tasks", quick ? 3 : 12);
+const maxTokens = flag("--max-tokens", quick ? 24 : 48);
+const reps = flag("--reps", quick ? 1 : 3);
+const threads = flag("--threads", 1);
+const TARGET = process.env.GHOSTLINE_BENCH_TARGET ?? join(ROOT, "models/ghostline-target.gguf");
+
+const GREEDY: SamplingParams = { temperature: 0, topP: 1, topK: 0 };
+const SAMPLED: SamplingParams = { temperature: 0.8, topP: 1, topK: 0 };
+const CONFIGS: { label: string; sampling: SamplingParams; speculative: Partial<SpeculativeOptions> }[] = [
+  { label: "greedy, plain", sampling: GREEDY, speculative: { enabled: false } },
+  { label: "sampled, plain", sampling: SAMPLED, speculative: { enabled: false } },
+  { label: "sampled, ngram + client drafts", sampling: SAMPLED, speculative: { enabled: true, sources: ["ngram", "client"] } },
+];
+
+async function run(engine: LlamaCppEngine, req: EngineRequest) {
+  for await (const ev of engine.complete(req, {})) if (ev.type === "done") return ev;
+  throw new Error("no done event");
+}
+
+async function main() {
+  const engine = await createLlamaCppEngine({
+    modelPath: TARGET,
+    threads,
+    draftThreads: 1,
+    sequences: 1,
+    prefillChunk: 64,
+    gpu: false,
+    budgets: { prefixTokens: 320, suffixTokens: 80, extraTokens: 0 },
+    speculative: { enabled: false, sources: ["client", "ngram"], maxK: 8 },
+  });
+  const tasks = benchTasks(ROOT, nTasks);
+  const totals = CONFIGS.map(() => ({ tokens: 0, decodeMs: 0 }));
+  let done = 0;
+  for (const [ti, task] of tasks.entries()) {
+    const base = (c: (typeof CONFIGS)[number], seed: number, clientDraft?: string): EngineRequest => ({
+      tenant: "bench",
+      affinityKey: "bench:doc",
+      fim: { prefix: task.prefix, suffix: task.suffix },
+      sampling: { ...c.sampling, seed },
+      stop: { maxTokens, stop: [], mode: "none" },
+      speculative: { ...c.speculative, enabled: c.speculative.enabled ?? false },
+      ...(clientDraft ? { clientDraft } : {}),
+    });
+    const warm = await run(engine, base(CONFIGS[0]!, 0)); // prefill, not measured (decodeMs only)
+    for (let rep = 0; rep < reps; rep++) {
+      // configs interleaved: the machine's drift hits each alike
+      for (const [ci, c] of CONFIGS.entries()) {
+        const r = await run(engine, base(c, 1000 * ti + rep, warm.text));
+        totals[ci]!.tokens += r.usage.completionTokens;
+        totals[ci]!.decodeMs += r.usage.timings.decodeMs;
+      }
+      process.stderr.write(`\r[${"#".repeat(Math.round((30 * ++done) / (tasks.length * reps))).padEnd(30, ".")}] ${done}/${tasks.length * reps}`);
+    }
+  }
+  process.stderr.write("\n");
+  await engine.close();
+  const perToken = totals.map((t) => t.decodeMs / Math.max(1, t.tokens));
+  console.log(`target ${TARGET}, ${tasks.length} tasks × ${reps}, ≤ ${maxTokens} tokens, threads ${threads}; ${os.cpus()[0]?.model ?? "?"} × ${os.cpus().length}`);
+  console.log("config                            tokens  ms/token  vs greedy");
+  CONFIGS.forEach((c, i) => console.log(`${c.label.padEnd(32)} ${String(totals[i]!.tokens).padStart(7)} ${perToken[i]!.toFixed(3).padStart(9)} ${(perToken[i]! / perToken[0]!).toFixed(2).padStart(9)}×`));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -6,7 +6,7 @@
  * position's token; before, every position asked node-llama-cpp for a probability map with one
  * entry per vocabulary token. The ratio sampled / greedy shows what sampling costs per token.
  *
- *   npx tsx bench/sampled-decode.ts [--quick] [--tasks N] [--max-tokens N] [--reps N] [--threads N]
+ *   npx tsx bench/sampled-decode.ts [--quick] [--tasks N] [--max-tokens N] [--reps N] [--threads N] [--top-k N]
  *   GHOSTLINE_BENCH_TARGET=other.gguf npx tsx bench/sampled-decode.ts   (any GGUF, e.g. a large vocabulary)
  */
 import os from "node:os";
@@ -27,13 +27,16 @@ const maxTokens = flag("--max-tokens", quick ? 24 : 48);
 const reps = flag("--reps", quick ? 1 : 3);
 const threads = flag("--threads", 1);
 const TARGET = process.env.GHOSTLINE_BENCH_TARGET ?? join(ROOT, "models/ghostline-target.gguf");
+const DRAFT = process.env.GHOSTLINE_BENCH_DRAFT ?? join(ROOT, "models/ghostline-draft.gguf");
 
 const GREEDY: SamplingParams = { temperature: 0, topP: 1, topK: 0 };
-const SAMPLED: SamplingParams = { temperature: 0.8, topP: 1, topK: 0 };
+// --top-k N: the sampled configs' top-k (default 0: off, the whole vocabulary in play)
+const SAMPLED: SamplingParams = { temperature: 0.8, topP: 1, topK: flag("--top-k", 0) };
 const CONFIGS: { label: string; sampling: SamplingParams; speculative: Partial<SpeculativeOptions> }[] = [
   { label: "greedy, plain", sampling: GREEDY, speculative: { enabled: false } },
   { label: "sampled, plain", sampling: SAMPLED, speculative: { enabled: false } },
   { label: "sampled, ngram + client drafts", sampling: SAMPLED, speculative: { enabled: true, sources: ["ngram", "client"] } },
+  { label: "sampled, draft model (k 3)", sampling: SAMPLED, speculative: { enabled: true, sources: ["draft-model"], k: 3 } },
 ];
 
 async function run(engine: LlamaCppEngine, req: EngineRequest) {
@@ -44,16 +47,17 @@ async function run(engine: LlamaCppEngine, req: EngineRequest) {
 async function main() {
   const engine = await createLlamaCppEngine({
     modelPath: TARGET,
+    draftPath: DRAFT,
     threads,
     draftThreads: 1,
     sequences: 1,
     prefillChunk: 64,
     gpu: false,
     budgets: { prefixTokens: 320, suffixTokens: 80, extraTokens: 0 },
-    speculative: { enabled: false, sources: ["client", "ngram"], maxK: 8 },
+    speculative: { enabled: false, sources: ["client", "ngram", "draft-model"], maxK: 8 },
   });
   const tasks = benchTasks(ROOT, nTasks);
-  const totals = CONFIGS.map(() => ({ tokens: 0, decodeMs: 0 }));
+  const totals = CONFIGS.map(() => ({ tokens: 0, decodeMs: 0, proposed: 0, accepted: 0 }));
   let done = 0;
   for (const [ti, task] of tasks.entries()) {
     const base = (c: (typeof CONFIGS)[number], seed: number, clientDraft?: string): EngineRequest => ({
@@ -72,6 +76,9 @@ async function main() {
         const r = await run(engine, base(c, 1000 * ti + rep, warm.text));
         totals[ci]!.tokens += r.usage.completionTokens;
         totals[ci]!.decodeMs += r.usage.timings.decodeMs;
+        const spec = r.usage.speculative;
+        for (const n of Object.values(spec?.proposed ?? {})) totals[ci]!.proposed += n;
+        for (const n of Object.values(spec?.accepted ?? {})) totals[ci]!.accepted += n;
       }
       process.stderr.write(`\r[${"#".repeat(Math.round((30 * ++done) / (tasks.length * reps))).padEnd(30, ".")}] ${done}/${tasks.length * reps}`);
     }
@@ -79,9 +86,13 @@ async function main() {
   process.stderr.write("\n");
   await engine.close();
   const perToken = totals.map((t) => t.decodeMs / Math.max(1, t.tokens));
-  console.log(`target ${TARGET}, ${tasks.length} tasks × ${reps}, ≤ ${maxTokens} tokens, threads ${threads}; ${os.cpus()[0]?.model ?? "?"} × ${os.cpus().length}`);
-  console.log("config                            tokens  ms/token  vs greedy");
-  CONFIGS.forEach((c, i) => console.log(`${c.label.padEnd(32)} ${String(totals[i]!.tokens).padStart(7)} ${perToken[i]!.toFixed(3).padStart(9)} ${(perToken[i]! / perToken[0]!).toFixed(2).padStart(9)}×`));
+  console.log(`target ${TARGET}, ${tasks.length} tasks × ${reps}, ≤ ${maxTokens} tokens, threads ${threads}, sampled: temperature ${SAMPLED.temperature}, top-k ${SAMPLED.topK}; ${os.cpus()[0]?.model ?? "?"} × ${os.cpus().length}`);
+  console.log("config                            tokens  ms/token  vs greedy  drafts accepted");
+  CONFIGS.forEach((c, i) => {
+    const t = totals[i]!;
+    const drafts = t.proposed > 0 ? `${t.accepted}/${t.proposed} (${((100 * t.accepted) / t.proposed).toFixed(0)} %)` : "–";
+    console.log(`${c.label.padEnd(32)} ${String(t.tokens).padStart(7)} ${perToken[i]!.toFixed(3).padStart(9)} ${(perToken[i]! / perToken[0]!).toFixed(2).padStart(9)}×  ${drafts}`);
+  });
 }
 
 main().catch((e) => {

@@ -153,47 +153,51 @@ describe("speculative decoding (sampling and cancellation)", () => {
     expect(chi).toBeLessThan(13.82); // df 2, significance 0.001
   });
 
-  it("sampled two-token completions verified against client and n-gram drafts follow plain sampling's distribution (chi-square)", async () => {
-    // The first token comes from the (always plain) first pass; the second from a verify pass over
-    // point-mass drafts, where llama.cpp draws the target's token at each position and the drafts
-    // are accepted while they match. Two-sample chi-square over the 2-token texts, rare ones pooled.
-    const { task, plain: greedy } = await taskWithLongOutput(engine, tasks, 6, 6);
-    const fim = { prefix: task.prefix, suffix: task.suffix };
-    const N = 200;
-    const run = async (seed: number, spec: boolean) => {
-      const r = await collect(
-        engine,
-        makeRequest(fim, {
-          sampling: { temperature: 1, topK: 3, topP: 1, seed },
-          stop: { maxTokens: 2, stop: [], mode: "none" },
-          speculative: spec ? { enabled: true, sources: ["client", "ngram"], k: 3 } : { enabled: false },
-          clientDraft: greedy.text,
-        }),
-      );
-      return r;
-    };
-    const plain = new Map<string, number>();
-    const spec = new Map<string, number>();
-    let verified = 0;
-    for (let i = 0; i < N; i++) {
-      const a = await run(2000 + i, false);
-      plain.set(a.text, (plain.get(a.text) ?? 0) + 1);
-      const b = await run(9000 + i, true);
-      spec.set(b.text, (spec.get(b.text) ?? 0) + 1);
-      verified += b.usage.speculative?.proposed.client ?? 0;
-    }
-    expect(verified, "the client draft was never verified: the test would compare plain with plain").toBeGreaterThan(N / 4);
-    const cats = [...new Set([...plain.keys(), ...spec.keys()])];
-    const big = cats.filter((c) => (plain.get(c) ?? 0) + (spec.get(c) ?? 0) >= 10);
-    const rows = big.map((c) => [plain.get(c) ?? 0, spec.get(c) ?? 0] as const);
-    const rest = [N - rows.reduce((s, r) => s + r[0], 0), N - rows.reduce((s, r) => s + r[1], 0)] as const;
-    if (rest[0] + rest[1] > 0) rows.push(rest);
-    expect(rows.length).toBeGreaterThan(1);
-    const chi = rows.reduce((s, [a, b]) => s + (a - b) ** 2 / (a + b), 0);
-    const critical = [10.83, 13.82, 16.27, 18.47, 20.52, 22.46, 24.32, 26.12, 27.88]; // p = 0.001, df 1..9
-    expect(rows.length - 1).toBeLessThanOrEqual(critical.length);
-    expect(chi).toBeLessThan(critical[rows.length - 2]!);
-  });
+  // The first token comes from the (always plain) first pass; the second from a verify pass over
+  // point-mass drafts, where llama.cpp draws the target's token at each position and the drafts are
+  // accepted while they match: client and n-gram drafts, and the draft model's greedy proposals
+  // (top-k 0: no maps). Two-sample chi-square over the 2-token texts, rare ones pooled.
+  const VERIFY_CASES: { name: string; sources: DraftSourceName[]; topK: number; temperature: number }[] = [
+    { name: "client and n-gram drafts, top-k 3", sources: ["client", "ngram"], topK: 3, temperature: 1 },
+    { name: "the draft model's greedy proposals, top-k off", sources: ["draft-model"], topK: 0, temperature: 0.7 },
+  ];
+  for (const c of VERIFY_CASES)
+    it(`sampled two-token completions verified against ${c.name} follow plain sampling's distribution (chi-square)`, async () => {
+      const { task, plain: greedy } = await taskWithLongOutput(engine, tasks, 6, 6);
+      const fim = { prefix: task.prefix, suffix: task.suffix };
+      const N = 200;
+      const run = (seed: number, spec: boolean) =>
+        collect(
+          engine,
+          makeRequest(fim, {
+            sampling: { temperature: c.temperature, topK: c.topK, topP: 1, seed },
+            stop: { maxTokens: 2, stop: [], mode: "none" },
+            speculative: spec ? { enabled: true, sources: c.sources, k: 3 } : { enabled: false },
+            clientDraft: greedy.text,
+          }),
+        );
+      const plain = new Map<string, number>();
+      const spec = new Map<string, number>();
+      let verified = 0;
+      for (let i = 0; i < N; i++) {
+        const a = await run(2000 + i, false);
+        plain.set(a.text, (plain.get(a.text) ?? 0) + 1);
+        const b = await run(9000 + i, true);
+        spec.set(b.text, (spec.get(b.text) ?? 0) + 1);
+        verified += Object.values(b.usage.speculative?.proposed ?? {}).reduce((x, y) => x + y, 0);
+      }
+      expect(verified, "no draft was verified: the test would compare plain with plain").toBeGreaterThan(N / 4);
+      const cats = [...new Set([...plain.keys(), ...spec.keys()])];
+      const big = cats.filter((k) => (plain.get(k) ?? 0) + (spec.get(k) ?? 0) >= 10);
+      const rows = big.map((k) => [plain.get(k) ?? 0, spec.get(k) ?? 0] as const);
+      const rest = [N - rows.reduce((s, r) => s + r[0], 0), N - rows.reduce((s, r) => s + r[1], 0)] as const;
+      if (rest[0] + rest[1] > 0) rows.push(rest);
+      expect(rows.length).toBeGreaterThan(1);
+      const chi = rows.reduce((s, [a, b]) => s + (a - b) ** 2 / (a + b), 0);
+      const critical = [10.83, 13.82, 16.27, 18.47, 20.52, 22.46, 24.32, 26.12, 27.88, 29.59, 31.26, 32.91]; // p = 0.001, df 1..12
+      expect(rows.length - 1).toBeLessThanOrEqual(critical.length);
+      expect(chi).toBeLessThan(critical[rows.length - 2]!);
+    });
 
   it("sampling is reproducible with a seed, and runs with a stochastic draft model (q from the draft)", async () => {
     const fim = { prefix: tasks[3]!.prefix, suffix: tasks[3]!.suffix };

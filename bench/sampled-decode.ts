@@ -12,8 +12,7 @@
 import os from "node:os";
 import { join } from "node:path";
 import type { EngineRequest, SamplingParams, SpeculativeOptions } from "../src/core/types.js";
-import { createLlamaCppEngine, type LlamaCppEngine } from "../src/engines/llama-cpp/llama-cpp-engine.js";
-import { benchTasks } from "./spec-decode-tasks.js";
+import { benchEngine, benchTasks, runToDone } from "./spec-decode-tasks.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -39,23 +38,9 @@ const CONFIGS: { label: string; sampling: SamplingParams; speculative: Partial<S
   { label: "sampled, draft model (k 3)", sampling: SAMPLED, speculative: { enabled: true, sources: ["draft-model"], k: 3 } },
 ];
 
-async function run(engine: LlamaCppEngine, req: EngineRequest) {
-  for await (const ev of engine.complete(req, {})) if (ev.type === "done") return ev;
-  throw new Error("no done event");
-}
 
 async function main() {
-  const engine = await createLlamaCppEngine({
-    modelPath: TARGET,
-    draftPath: DRAFT,
-    threads,
-    draftThreads: 1,
-    sequences: 1,
-    prefillChunk: 64,
-    gpu: false,
-    budgets: { prefixTokens: 320, suffixTokens: 80, extraTokens: 0 },
-    speculative: { enabled: false, sources: ["client", "ngram", "draft-model"], maxK: 8 },
-  });
+  const engine = await benchEngine({ target: TARGET, draft: DRAFT, threads });
   const tasks = benchTasks(ROOT, nTasks);
   const totals = CONFIGS.map(() => ({ tokens: 0, decodeMs: 0, proposed: 0, accepted: 0 }));
   let done = 0;
@@ -69,11 +54,11 @@ async function main() {
       speculative: { ...c.speculative, enabled: c.speculative.enabled ?? false },
       ...(clientDraft ? { clientDraft } : {}),
     });
-    const warm = await run(engine, base(CONFIGS[0]!, 0)); // prefill, not measured (decodeMs only)
+    const warm = await runToDone(engine, base(CONFIGS[0]!, 0)); // prefill, not measured (decodeMs only)
     for (let rep = 0; rep < reps; rep++) {
       // configs interleaved: the machine's drift hits each alike
       for (const [ci, c] of CONFIGS.entries()) {
-        const r = await run(engine, base(c, 1000 * ti + rep, warm.text));
+        const r = await runToDone(engine, base(c, 1000 * ti + rep, warm.text));
         totals[ci]!.tokens += r.usage.completionTokens;
         totals[ci]!.decodeMs += r.usage.timings.decodeMs;
         const spec = r.usage.speculative;

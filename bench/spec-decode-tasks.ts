@@ -5,7 +5,29 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import type { FimInput } from "../src/core/types.js";
+import type { EngineRequest, FimInput } from "../src/core/types.js";
+import { createLlamaCppEngine, type LlamaCppEngine } from "../src/engines/llama-cpp/llama-cpp-engine.js";
+
+/** The engine the decoding benchmarks run: one sequence, speculation per request, CPU. */
+export function benchEngine(o: { target: string; draft: string; threads: number }): Promise<LlamaCppEngine> {
+  return createLlamaCppEngine({
+    modelPath: o.target,
+    draftPath: o.draft,
+    threads: o.threads,
+    draftThreads: 1,
+    sequences: 1,
+    prefillChunk: 64,
+    gpu: false,
+    budgets: { prefixTokens: 320, suffixTokens: 80, extraTokens: 0 },
+    speculative: { enabled: false, sources: ["client", "ngram", "draft-model"], maxK: 8 },
+  });
+}
+
+/** Runs one request to its end; returns the done event. */
+export async function runToDone(engine: LlamaCppEngine, req: EngineRequest) {
+  for await (const ev of engine.complete(req, {})) if (ev.type === "done") return ev;
+  throw new Error("no done event");
+}
 
 function listTs(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir).sort()) {

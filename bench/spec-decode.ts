@@ -12,8 +12,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { getLlama, LlamaLogLevel, type Token } from "node-llama-cpp";
 import type { DraftSourceName, EngineRequest, SpeculativeStats } from "../src/core/types.js";
-import { createLlamaCppEngine, type LlamaCppEngine } from "../src/engines/llama-cpp/llama-cpp-engine.js";
-import { benchTasks } from "./spec-decode-tasks.js";
+import { benchEngine, benchTasks, runToDone } from "./spec-decode-tasks.js";
 import { renderSpecDecodeSvg, type Series } from "./spec-decode-svg.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -126,25 +125,11 @@ const median = (xs: number[]) => {
       : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function run(engine: LlamaCppEngine, req: EngineRequest) {
-  for await (const ev of engine.complete(req, {})) if (ev.type === "done") return ev;
-  throw new Error("no done event");
-}
 
 async function main() {
   const started = performance.now();
   const micro = await microTimings();
-  const engine = await createLlamaCppEngine({
-    modelPath: TARGET,
-    draftPath: DRAFT,
-    threads,
-    draftThreads: 1,
-    sequences: 1,
-    prefillChunk: 64,
-    gpu: false,
-    budgets: { prefixTokens: 320, suffixTokens: 80, extraTokens: 0 },
-    speculative: { enabled: false, sources: ["client", "ngram", "draft-model"], maxK: 8 },
-  });
+  const engine = await benchEngine({ target: TARGET, draft: DRAFT, threads });
   const tasks = benchTasks(ROOT, nTasks);
   const base = (t: (typeof tasks)[number], over: Partial<EngineRequest> = {}): EngineRequest => ({
     tenant: "bench",
@@ -157,9 +142,9 @@ async function main() {
   });
   let mismatches = 0;
   for (const task of tasks) {
-    const warm = await run(engine, base(task)); // prefill (not measured: decodeMs only)
+    const warm = await runToDone(engine, base(task)); // prefill (not measured: decodeMs only)
     if (!standin)
-      await run(
+      await runToDone(
         engine,
         base(task, {
           stop: { maxTokens: 1, stop: [], mode: "none" },
@@ -179,10 +164,10 @@ async function main() {
           ]),
     ];
     for (let rep = 0; rep < reps; rep++) {
-      const plain1 = await run(engine, base(task));
+      const plain1 = await runToDone(engine, base(task));
       add("plain", plain1.usage.completionTokens, plain1.usage.timings.decodeMs);
       for (const c of configs) {
-        const r = await run(
+        const r = await runToDone(
           engine,
           base(task, {
             speculative: {
@@ -197,7 +182,7 @@ async function main() {
         if (r.text !== warm.text) mismatches++;
         add(`${c.label}|${c.k}`, r.usage.completionTokens, r.usage.timings.decodeMs, r.usage.speculative);
       }
-      const plain2 = await run(engine, base(task));
+      const plain2 = await runToDone(engine, base(task));
       add("plain", plain2.usage.completionTokens, plain2.usage.timings.decodeMs);
     }
     flushTask();

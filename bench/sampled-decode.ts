@@ -6,7 +6,7 @@
  * position's token; before, every position asked node-llama-cpp for a probability map with one
  * entry per vocabulary token. The ratio sampled / greedy shows what sampling costs per token.
  *
- *   npx tsx bench/sampled-decode.ts [--quick] [--tasks N] [--max-tokens N] [--reps N] [--threads N] [--top-k N]
+ *   npx tsx bench/sampled-decode.ts [--quick] [--tasks N] [--max-tokens N] [--reps N] [--threads N] [--top-k N] [--greedy-only] [--json]
  *   GHOSTLINE_BENCH_TARGET=other.gguf npx tsx bench/sampled-decode.ts   (any GGUF, e.g. a large vocabulary)
  */
 import os from "node:os";
@@ -31,12 +31,15 @@ const DRAFT = process.env.GHOSTLINE_BENCH_DRAFT ?? join(ROOT, "models/ghostline-
 const GREEDY: SamplingParams = { temperature: 0, topP: 1, topK: 0 };
 // --top-k N: the sampled configs' top-k (default 0: off, the whole vocabulary in play)
 const SAMPLED: SamplingParams = { temperature: 0.8, topP: 1, topK: flag("--top-k", 0) };
-const CONFIGS: { label: string; sampling: SamplingParams; speculative: Partial<SpeculativeOptions> }[] = [
+const ALL_CONFIGS: { label: string; sampling: SamplingParams; speculative: Partial<SpeculativeOptions> }[] = [
   { label: "greedy, plain", sampling: GREEDY, speculative: { enabled: false } },
   { label: "sampled, plain", sampling: SAMPLED, speculative: { enabled: false } },
   { label: "sampled, ngram + client drafts", sampling: SAMPLED, speculative: { enabled: true, sources: ["ngram", "client"] } },
   { label: "sampled, draft model (k 3)", sampling: SAMPLED, speculative: { enabled: true, sources: ["draft-model"], k: 3 } },
 ];
+// --greedy-only: plain greedy decoding alone (no sampled runs in between, whose garbage changes
+// when the garbage collector runs: see bench/sampler-pool.ts)
+const CONFIGS = args.includes("--greedy-only") ? ALL_CONFIGS.slice(0, 1) : ALL_CONFIGS;
 
 
 async function main() {
@@ -78,6 +81,8 @@ async function main() {
     const drafts = t.proposed > 0 ? `${t.accepted}/${t.proposed} (${((100 * t.accepted) / t.proposed).toFixed(0)} %)` : "–";
     console.log(`${c.label.padEnd(32)} ${String(t.tokens).padStart(7)} ${perToken[i]!.toFixed(3).padStart(9)} ${(perToken[i]! / perToken[0]!).toFixed(2).padStart(9)}×  ${drafts}`);
   });
+  // --json: one more line for bench/sampler-pool.ts, which runs this benchmark in child processes
+  if (args.includes("--json")) console.log(JSON.stringify({ msPerToken: Object.fromEntries(CONFIGS.map((c, i) => [c.label, perToken[i]])) }));
 }
 
 main().catch((e) => {

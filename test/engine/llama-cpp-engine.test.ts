@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isGhostlineError } from "../../src/core/errors.js";
 import { createLlamaCppEngine, type LlamaCppEngine } from "../../src/engines/llama-cpp/llama-cpp-engine.js";
+import { samplerPoolStats } from "../../src/engines/llama-cpp/sampler-pool.js";
 import { collect, makeRequest, repoFimTasks, TARGET, taskWithLongOutput } from "./helpers.js";
 
 let engine: LlamaCppEngine;
@@ -201,5 +202,26 @@ describe("llama-cpp engine", () => {
     const [a, b] = await Promise.all([collect(engine, r1), collect(engine, r2)]);
     expect((await collect(engine, r1)).text).toBe(a.text);
     expect((await collect(engine, r2)).text).toBe(b.text);
+  });
+
+  it("reuses native samplers across passes (node-llama-cpp builds one per pass), also for concurrent seeded sampling", async () => {
+    const sampled = (key: string, seed: number) =>
+      makeRequest(fim, {
+        tenant: "pool",
+        affinityKey: `pool:${key}`,
+        sampling: { temperature: 0.9, topK: 0, topP: 1, seed },
+        stop: { maxTokens: 12, stop: [], mode: "none" },
+      });
+    const before = samplerPoolStats();
+    const [a, b] = await Promise.all([collect(engine, sampled("a", 7)), collect(engine, sampled("b", 8))]);
+    const after = samplerPoolStats();
+    const passes = a.usage.completionTokens + b.usage.completionTokens;
+    expect(passes).toBeGreaterThan(4);
+    // one sampler per pass without the pool; with it, at most one per concurrently running pass
+    expect(after.created - before.created).toBeLessThanOrEqual(2);
+    expect(after.reused - before.reused).toBeGreaterThanOrEqual(passes - 2);
+    // a reused sampler carries nothing over: the same seeds give the same text, run alone
+    expect((await collect(engine, sampled("a", 7))).text).toBe(a.text);
+    expect((await collect(engine, sampled("b", 8))).text).toBe(b.text);
   });
 });

@@ -19,6 +19,7 @@ import { NgramIndex } from "../../speculation/ngram-index.js";
 import { runCompletion } from "./completion-run.js";
 import { ContextGate, gateSequence } from "./context-gate.js";
 import { loadLlama, loadModel, type EngineLogger, type LlamaRuntime } from "./load-llama.js";
+import { drainSamplerPool } from "./sampler-pool.js";
 import { SequencePool } from "./sequence-pool.js";
 
 /** Options of createLlamaCppEngine. Threads are per context; keep threads + draftThreads ≤ cores. */
@@ -122,6 +123,7 @@ export async function createLlamaCppEngine(opts: LlamaCppEngineOptions): Promise
     });
     return new LlamaCppEngineImpl(opts, runtime, model, context, contextSize, draftModel, draftContext);
   } catch (e) {
+    for (const m of [draftModel, model]) if (m) drainSamplerPool(m);
     await draftModel?.dispose().catch(() => {});
     await model.dispose().catch(() => {});
     throw e instanceof GhostlineError
@@ -399,6 +401,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
     ]);
     await this.draftContext?.dispose();
     await this.context.dispose();
+    for (const m of [this.draftModel, this.model]) if (m) drainSamplerPool(m);
     await this.draftModel?.dispose();
     await this.model.dispose();
     await this.runtime.llama.dispose();

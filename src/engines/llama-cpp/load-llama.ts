@@ -5,6 +5,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
 import { GhostlineError } from "../../core/errors.js";
+import { installSamplerPool } from "./sampler-pool.js";
 
 /** The logger shape the engine accepts (pino-compatible subset). */
 export interface EngineLogger {
@@ -40,6 +41,8 @@ export async function loadLlama(gpu: boolean, logger?: EngineLogger): Promise<Ll
         else if (level === LlamaLogLevel.warn) logger?.warn(line, { source: "llama.cpp" });
       },
     });
+    // GHOSTLINE_SAMPLER_POOL=0: a native sampler per pass, as node-llama-cpp does (sampler-pool.ts)
+    if (process.env.GHOSTLINE_SAMPLER_POOL !== "0") installSamplerPool(llama);
     return { llama, recentLog };
   } catch (e) {
     throw new GhostlineError(

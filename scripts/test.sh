@@ -28,7 +28,7 @@ console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.
 if [ "$rc" != 0 ]; then echo "$summary"; exit "$rc"; fi
 if [ "$#" = 0 ]; then
   echo "== benchmark smoke"
-  for b in bench/spec-decode.ts bench/sampled-decode.ts bench/trace-replay.ts; do
+  for b in bench/spec-decode.ts bench/sampled-decode.ts bench/metrics-report.ts bench/trace-replay.ts; do
     if [ -f "$b" ]; then npx tsx "$b" --quick; fi
   done
 fi

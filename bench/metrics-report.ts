@@ -1,0 +1,65 @@
+/**
+ * How long the feedback metrics report (GET /v1/feedback/metrics, the dashboard) takes to build as
+ * the number of completions grows: synthetic completions (two languages; every one shown, one in
+ * four accepted) through `outcomes` + `buildReport`, and once through a SQLite store's queries.
+ * The report is built on the server's event loop, so its time is time no keystroke is served.
+ *
+ *   npx tsx bench/metrics-report.ts [--quick] [--sizes 5000,20000,50000,200000] [--sqlite 50000]
+ * --quick (CI smoke): 2,000 completions, and 2,000 through SQLite.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { buildReport, outcomes } from "../src/feedback/metrics.js";
+import type { StoredCompletion, StoredEvent } from "../src/feedback/schemas.js";
+import { openSqliteStore } from "../src/feedback/sqlite-store.js";
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1]! : dflt;
+};
+const quick = args.includes("--quick");
+const sizes = opt("--sizes", quick ? "2000" : "5000,20000,50000,200000").split(",").map(Number);
+const sqliteN = Number(opt("--sqlite", quick ? "2000" : "50000"));
+
+function rows(n: number): { cs: StoredCompletion[]; es: StoredEvent[] } {
+  const cs: StoredCompletion[] = [];
+  const es: StoredEvent[] = [];
+  const base = { v: 1 as const, tenant: "t", userHash: null, receivedAt: 1e12, clientTs: null };
+  for (let i = 0; i < n; i++) {
+    const completionId = `c${i}`;
+    cs.push({ v: 1, completionId, tenant: "t", userHash: null, level: "metrics", createdAt: 1e12 + i * 1000, model: "m", modelVersion: "1", language: i % 3 ? "typescript" : "python", source: "ws", experiment: null, arm: null, stopReason: "eos", textChars: 30, latencyMs: 50 + (i % 100), firstTokenMs: 10, promptTokens: 100, completionTokens: 10, speculative: null, text: null, fim: null });
+    es.push({ ...base, id: `s${i}`, completionId, type: "shown", payload: { type: "shown", visibleMs: 600 } });
+    if (i % 4 === 0) es.push({ ...base, id: `a${i}`, completionId, type: "accepted", payload: { type: "accepted", acceptedChars: 30, unit: "all", keptText: null } });
+  }
+  return { cs, es };
+}
+
+console.log(`${os.cpus()[0]?.model ?? "?"} × ${os.cpus().length}, Node ${process.version}`);
+console.log("completions  report ms  ms per 1,000");
+for (const n of sizes) {
+  const { cs, es } = rows(n);
+  const t0 = performance.now();
+  const report = buildReport("t", outcomes(cs, es));
+  const ms = performance.now() - t0;
+  if (report.overall.shown !== n) throw new Error("report miscounted");
+  console.log(`${String(n).padStart(11)} ${ms.toFixed(0).padStart(10)} ${((1000 * ms) / n).toFixed(2).padStart(13)}`);
+}
+if (sqliteN > 0) {
+  const dir = mkdtempSync(join(os.tmpdir(), "ghostline-metrics-bench-"));
+  try {
+    const store = openSqliteStore(dir);
+    const { cs, es } = rows(sqliteN);
+    await store.insertCompletions(cs);
+    await store.insertEvents(es);
+    const t0 = performance.now();
+    const [c, e] = await Promise.all([store.completions("t", {}), store.events("t", {})]);
+    const t1 = performance.now();
+    buildReport("t", outcomes(c, e));
+    console.log(`SQLite, ${sqliteN} completions: queries ${(t1 - t0).toFixed(0)} ms, report ${(performance.now() - t1).toFixed(0)} ms`);
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

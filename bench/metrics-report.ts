@@ -4,7 +4,7 @@
  * four accepted) through `outcomes` + `buildReport`, and once through a SQLite store's queries.
  * The report is built on the server's event loop, so its time is time no keystroke is served.
  *
- *   npx tsx bench/metrics-report.ts [--quick] [--sizes 5000,20000,50000,200000] [--sqlite 50000]
+ *   npx tsx bench/metrics-report.ts [--quick] [--sizes 5000,20000,50000,200000] [--sqlite 50000] [--code-chars 4000]
  * --quick (CI smoke): 2,000 completions, and 2,000 through SQLite.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,14 +22,20 @@ const opt = (name: string, dflt: string) => {
 const quick = args.includes("--quick");
 const sizes = opt("--sizes", quick ? "2000" : "5000,20000,50000,200000").split(",").map(Number);
 const sqliteN = Number(opt("--sqlite", quick ? "2000" : "50000"));
+// --code-chars N: the SQLite completions were stored at telemetry level "code" with an N-character
+// prefix (and a tenth of it as suffix), as real prompts are; 0: level "metrics", no code
+const codeChars = Number(opt("--code-chars", quick ? "400" : "4000"));
 
-function rows(n: number): { cs: StoredCompletion[]; es: StoredEvent[] } {
+function rows(n: number, code = 0): { cs: StoredCompletion[]; es: StoredEvent[] } {
+  const prefix = "x".repeat(code);
+  const suffix = "y".repeat(Math.floor(code / 10));
   const cs: StoredCompletion[] = [];
   const es: StoredEvent[] = [];
   const base = { v: 1 as const, tenant: "t", userHash: null, receivedAt: 1e12, clientTs: null };
   for (let i = 0; i < n; i++) {
     const completionId = `c${i}`;
-    cs.push({ v: 1, completionId, tenant: "t", userHash: null, level: "metrics", createdAt: 1e12 + i * 1000, model: "m", modelVersion: "1", language: i % 3 ? "typescript" : "python", source: "ws", experiment: null, arm: null, stopReason: "eos", textChars: 30, latencyMs: 50 + (i % 100), firstTokenMs: 10, promptTokens: 100, completionTokens: 10, speculative: null, text: null, fim: null });
+    const withCode = code > 0 ? { level: "code" as const, text: "return a + b;", fim: { prefix, suffix } } : { level: "metrics" as const, text: null, fim: null };
+    cs.push({ v: 1, completionId, tenant: "t", userHash: null, createdAt: 1e12 + i * 1000, model: "m", modelVersion: "1", language: i % 3 ? "typescript" : "python", source: "ws", experiment: null, arm: null, stopReason: "eos", textChars: 30, latencyMs: 50 + (i % 100), firstTokenMs: 10, promptTokens: 100, completionTokens: 10, speculative: null, ...withCode });
     es.push({ ...base, id: `s${i}`, completionId, type: "shown", payload: { type: "shown", visibleMs: 600 } });
     if (i % 4 === 0) es.push({ ...base, id: `a${i}`, completionId, type: "accepted", payload: { type: "accepted", acceptedChars: 30, unit: "all", keptText: null } });
   }
@@ -50,14 +56,18 @@ if (sqliteN > 0) {
   const dir = mkdtempSync(join(os.tmpdir(), "ghostline-metrics-bench-"));
   try {
     const store = openSqliteStore(dir);
-    const { cs, es } = rows(sqliteN);
+    const { cs, es } = rows(sqliteN, codeChars);
     await store.insertCompletions(cs);
     await store.insertEvents(es);
-    const t0 = performance.now();
-    const [c, e] = await Promise.all([store.completions("t", {}), store.events("t", {})]);
-    const t1 = performance.now();
-    buildReport("t", outcomes(c, e));
-    console.log(`SQLite, ${sqliteN} completions: queries ${(t1 - t0).toFixed(0)} ms, report ${(performance.now() - t1).toFixed(0)} ms`);
+    console.log(`SQLite, ${sqliteN} completions (${codeChars ? `level code, ${codeChars}-character prefixes` : "level metrics"}):`);
+    // whole rows (what the report read before 2026-12-07), then without their code (omitCode, what it reads now)
+    for (const omitCode of [false, true]) {
+      const t0 = performance.now();
+      const [c, e] = await Promise.all([store.completions("t", { omitCode }), store.events("t", {})]);
+      const t1 = performance.now();
+      buildReport("t", outcomes(c, e));
+      console.log(`  ${omitCode ? "rows without code" : "whole rows       "}: queries ${(t1 - t0).toFixed(0)} ms, report ${(performance.now() - t1).toFixed(0)} ms`);
+    }
     await store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -163,6 +163,6 @@ export async function experimentReport(
   opts: ReportOptions = {},
 ): Promise<ExperimentReport> {
   const q = { experiment, since: opts.since, until: opts.until };
-  const [completions, events] = await Promise.all([store.completions(tenant, q), store.events(tenant, q)]);
+  const [completions, events] = await Promise.all([store.completions(tenant, { ...q, omitCode: true }), store.events(tenant, q)]);
   return reportFromOutcomes(experiment, tenant, outcomes(completions, events), opts);
 }

@@ -165,11 +165,13 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Fee
     completions: (tenant, q: CompletionQuery = {}) =>
       guard(async () => {
         const w = completionWhere("c", tenant, q, ph);
+        // only rows stored at level "code" hold code: the others are returned as they are
+        const body = q.omitCode ? "CASE WHEN c.level = 'code' THEN c.body - 'text' - 'fim' ELSE c.body END" : "c.body";
         const r = await pool.query<{ body: StoredCompletion }>(
-          `SELECT body FROM completions c WHERE ${w.sql} ORDER BY c.created_at`,
+          `SELECT ${body} AS body FROM completions c WHERE ${w.sql} ORDER BY c.created_at`,
           w.params,
         );
-        return r.rows.map((x) => x.body);
+        return r.rows.map((x) => (q.omitCode ? { ...x.body, text: null, fim: null } : x.body));
       }),
     events: (tenant, q: CompletionQuery = {}) =>
       guard(async () => {

@@ -214,7 +214,7 @@ export async function createFeedbackService(opts: FeedbackServiceOptions): Promi
       await store.insertEvents(rows);
       if (prom) {
         const ids = [...new Set(rows.map((r) => r.completionId))];
-        const cs = await store.completions(ctx.tenant, { completionIds: ids }).catch(() => []);
+        const cs = await store.completions(ctx.tenant, { completionIds: ids, omitCode: true }).catch(() => []);
         prom.stored(rows, new Map(cs.map((c) => [c.completionId, c])));
       }
       return { accepted: valid.length };
@@ -223,7 +223,7 @@ export async function createFeedbackService(opts: FeedbackServiceOptions): Promi
     async metrics(f: MetricsFilter): Promise<MetricsReport> {
       await flush();
       const { tenant, bucketMs, ...q } = f;
-      const [cs, es] = await Promise.all([store.completions(tenant, q), store.events(tenant, q)]);
+      const [cs, es] = await Promise.all([store.completions(tenant, { ...q, omitCode: true }), store.events(tenant, q)]);
       return buildReport(tenant, outcomes(cs, es), {
         from: q.since,
         to: q.until,

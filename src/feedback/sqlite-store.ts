@@ -124,10 +124,15 @@ export function openSqliteStore(dataDir: string): FeedbackStore {
     completions: (tenant, query: CompletionQuery = {}) =>
       wrap(() => {
         const w = completionWhere("c", tenant, query, q);
+        // only rows stored at level "code" hold code: the others are returned as they are
+        const body = query.omitCode ? "CASE WHEN c.level = 'code' THEN json_remove(c.body, '$.text', '$.fim') ELSE c.body END" : "c.body";
         const rows = db
-          .prepare(`SELECT body FROM completions c WHERE ${w.sql} ORDER BY c.created_at`)
+          .prepare(`SELECT ${body} AS body FROM completions c WHERE ${w.sql} ORDER BY c.created_at`)
           .all(...w.params) as { body: string }[];
-        return rows.map((r) => JSON.parse(r.body) as StoredCompletion);
+        return rows.map((r) => {
+          const c = JSON.parse(r.body) as StoredCompletion;
+          return query.omitCode ? { ...c, text: null, fim: null } : c;
+        });
       }),
     events: (tenant, query: CompletionQuery = {}) =>
       wrap(() => {

@@ -18,6 +18,11 @@ export interface CompletionQuery {
   arm?: string;
   /** Only completions stored at level "code" (that kept text and FIM context). */
   withCode?: boolean;
+  /**
+   * `completions()` returns `text` and `fim` as null, leaving them in the database: metrics and
+   * reports need neither, and at level "code" they are most of every row (a prompt of kilobytes).
+   */
+  omitCode?: boolean;
   completionIds?: string[];
 }
 

@@ -106,6 +106,10 @@ describe.each(BACKENDS)("feedback service on %s", (backend) => {
     expect(cc!.level).toBe("code");
     expect(cc!.text).toBe('const k = "[REDACTED:aws_key]";');
     expect(cc!.fim!.prefix).toBe("// mail me: [REDACTED:email]\n");
+    // metrics and reports read rows without their code (omitCode): the same row, text and fim null
+    const [lean] = await code.store.completions("t", { omitCode: true });
+    expect(lean).toEqual({ ...cc, text: null, fim: null });
+    expect((await code.store.completions("t"))[0]!.fim).not.toBeNull(); // still stored
   });
 
   it("hashes user ids with the salt and never stores them raw", async () => {

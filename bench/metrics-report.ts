@@ -1,8 +1,10 @@
 /**
- * How long the feedback metrics report (GET /v1/feedback/metrics, the dashboard) takes to build as
- * the number of completions grows: synthetic completions (two languages; every one shown, one in
- * four accepted) through `outcomes` + `buildReport`, and once through a SQLite store's queries.
- * The report is built on the server's event loop, so its time is time no keystroke is served.
+ * How long the feedback metrics report (GET /v1/feedback/metrics, the dashboard) and an experiment's
+ * report (GET /v1/experiments/:id/report: intervals, latency bootstraps) take to build as the number
+ * of completions grows: synthetic completions (two languages, two arms; every one shown, one in four
+ * accepted) through `outcomes` + `buildReport` / `reportFromOutcomes`, and once through a SQLite
+ * store's queries. Reports are built on the server's event loop: their time is time no keystroke is
+ * served.
  *
  *   npx tsx bench/metrics-report.ts [--quick] [--sizes 5000,20000,50000,200000] [--sqlite 50000] [--code-chars 4000]
  * --quick (CI smoke): 2,000 completions, and 2,000 through SQLite.
@@ -10,6 +12,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
+import { reportFromOutcomes } from "../src/experiments/report.js";
 import { buildReport, outcomes } from "../src/feedback/metrics.js";
 import type { StoredCompletion, StoredEvent } from "../src/feedback/schemas.js";
 import { openSqliteStore } from "../src/feedback/sqlite-store.js";
@@ -35,7 +38,7 @@ function rows(n: number, code = 0): { cs: StoredCompletion[]; es: StoredEvent[] 
   for (let i = 0; i < n; i++) {
     const completionId = `c${i}`;
     const withCode = code > 0 ? { level: "code" as const, text: "return a + b;", fim: { prefix, suffix } } : { level: "metrics" as const, text: null, fim: null };
-    cs.push({ v: 1, completionId, tenant: "t", userHash: null, createdAt: 1e12 + i * 1000, model: "m", modelVersion: "1", language: i % 3 ? "typescript" : "python", source: "ws", experiment: null, arm: null, stopReason: "eos", textChars: 30, latencyMs: 50 + (i % 100), firstTokenMs: 10, promptTokens: 100, completionTokens: 10, speculative: null, ...withCode });
+    cs.push({ v: 1, completionId, tenant: "t", userHash: null, createdAt: 1e12 + i * 1000, model: "m", modelVersion: "1", language: i % 3 ? "typescript" : "python", source: "ws", experiment: "e", arm: i % 2 ? "a" : "b", stopReason: "eos", textChars: 30, latencyMs: 50 + (i % 100), firstTokenMs: 10, promptTokens: 100, completionTokens: 10, speculative: null, ...withCode });
     es.push({ ...base, id: `s${i}`, completionId, type: "shown", payload: { type: "shown", visibleMs: 600 } });
     if (i % 4 === 0) es.push({ ...base, id: `a${i}`, completionId, type: "accepted", payload: { type: "accepted", acceptedChars: 30, unit: "all", keptText: null } });
   }
@@ -43,14 +46,17 @@ function rows(n: number, code = 0): { cs: StoredCompletion[]; es: StoredEvent[] 
 }
 
 console.log(`${os.cpus()[0]?.model ?? "?"} × ${os.cpus().length}, Node ${process.version}`);
-console.log("completions  report ms  ms per 1,000");
+console.log("completions  metrics report ms  experiment report ms");
 for (const n of sizes) {
   const { cs, es } = rows(n);
   const t0 = performance.now();
-  const report = buildReport("t", outcomes(cs, es));
-  const ms = performance.now() - t0;
-  if (report.overall.shown !== n) throw new Error("report miscounted");
-  console.log(`${String(n).padStart(11)} ${ms.toFixed(0).padStart(10)} ${((1000 * ms) / n).toFixed(2).padStart(13)}`);
+  const outs = outcomes(cs, es);
+  const report = buildReport("t", outs);
+  const t1 = performance.now();
+  const exp = reportFromOutcomes("e", "t", outs);
+  const t2 = performance.now();
+  if (report.overall.shown !== n || exp.arms.reduce((s, a) => s + a.completions, 0) !== n) throw new Error("report miscounted");
+  console.log(`${String(n).padStart(11)} ${(t1 - t0).toFixed(0).padStart(18)} ${(t2 - t1).toFixed(0).padStart(21)}`);
 }
 if (sqliteN > 0) {
   const dir = mkdtempSync(join(os.tmpdir(), "ghostline-metrics-bench-"));

@@ -6,7 +6,7 @@
 import { outcomes, type CompletionOutcome } from "../feedback/metrics.js";
 import type { FeedbackStore } from "../feedback/store.js";
 import {
-  bootstrapCI,
+  bootstrapQuantileCIs,
   percentile,
   sampleSizePerArm,
   twoProportionZ,
@@ -87,16 +87,7 @@ export function reportFromOutcomes(
     const kept = checked.filter((o) => o.retention.get(REPORT_RETENTION_S)!.stillPresent);
     const lat = os.map((o) => o.c.latencyMs);
     const sorted = [...lat].sort((a, b) => a - b);
-    const boot = (q: number): { estimate: number; low: number; high: number } =>
-      bootstrapCI(
-        lat,
-        (s) =>
-          percentile(
-            s.sort((a, b) => a - b),
-            q,
-          ),
-        { seed: opts.seed ?? 1, iterations: opts.iterations ?? 1000 },
-      );
+    const [p50, p90] = bootstrapQuantileCIs(lat, [0.5, 0.9], { seed: opts.seed ?? 1, iterations: opts.iterations ?? 1000 });
     return {
       arm,
       completions: os.length,
@@ -104,8 +95,8 @@ export function reportFromOutcomes(
       retention: wilson(kept.length, checked.length),
       latencyMs: {
         n: lat.length,
-        p50: boot(0.5),
-        p90: boot(0.9),
+        p50: p50!,
+        p90: p90!,
         p99: sorted.length ? percentile(sorted, 0.99) : NaN,
       },
     };

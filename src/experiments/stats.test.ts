@@ -2,12 +2,14 @@
 import { describe, expect, it } from "vitest";
 import {
   bootstrapCI,
+  bootstrapQuantileCIs,
   chiSquare,
   normalCdf,
   normalInterval,
   normalQuantile,
   percentile,
   sampleSizePerArm,
+  seededRandom,
   twoProportionZ,
   wilson,
 } from "./stats.js";
@@ -81,6 +83,18 @@ describe("stats", () => {
     expect(a.high).toBeGreaterThanOrEqual(a.estimate);
     expect(a.high - a.low).toBeGreaterThan(0);
     expect(bootstrapCI([5, 5, 5], med)).toEqual({ estimate: 5, low: 5, high: 5 });
+  });
+
+  it("quantile bootstraps by counts give exactly what resampling and sorting gives (ties, small and odd sizes)", () => {
+    const f = seededRandom(3);
+    const qs = [0, 0.5, 0.9, 0.99, 1];
+    for (const n of [1, 2, 5, 37, 200]) {
+      const xs = Array.from({ length: n }, () => Math.floor(f() * 30) * 2.5); // many ties
+      const fast = bootstrapQuantileCIs(xs, qs, { seed: 11, iterations: 300 });
+      const slow = qs.map((q) => bootstrapCI(xs, (s) => percentile(s.sort((a, b) => a - b), q), { seed: 11, iterations: 300 }));
+      expect(fast, `n ${n}`).toEqual(slow);
+    }
+    expect(bootstrapQuantileCIs([], [0.5])).toEqual([{ estimate: NaN, low: NaN, high: NaN }]);
   });
 
   it("chi-square statistic", () => {

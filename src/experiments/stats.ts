@@ -119,6 +119,61 @@ export function percentile(sorted: readonly number[], q: number): number {
   return a + (h - lo) * (b - a);
 }
 
+/**
+ * `bootstrapCI(values, (s) => percentile(sorted s, q))` for several quantiles at once, with the same
+ * resamples and exactly the same results, without sorting any resample: `values` is sorted once, a
+ * resample is kept as counts per sorted position, and its order statistics are found by one
+ * cumulative scan. Per resample O(n) instead of O(n log n) per quantile: the experiment report for
+ * 50,000 completions in two arms took 22 s of the server's event loop with a sort per resample and
+ * quantile, 1.3 s this way (bench/metrics-report.ts).
+ */
+export function bootstrapQuantileCIs(
+  values: readonly number[],
+  qs: readonly number[],
+  opts: { iterations?: number; seed?: number; confidence?: number } = {},
+): { estimate: number; low: number; high: number }[] {
+  const n = values.length;
+  if (n === 0) return qs.map(() => ({ estimate: NaN, low: NaN, high: NaN }));
+  const rand = seededRandom(opts.seed ?? 1);
+  const iterations = opts.iterations ?? 1000;
+  const alpha = 1 - (opts.confidence ?? 0.95);
+  const order = values.map((_, i) => i).sort((a, b) => values[a]! - values[b]!);
+  const sorted = order.map((i) => values[i]!);
+  const rankOf = new Int32Array(n);
+  order.forEach((i, r) => (rankOf[i] = r));
+  // type-7 percentile of a sorted sample of n: the order statistics lo and lo + 1 (0-based), interpolated
+  const wanted = qs.map((q) => {
+    const h = (n - 1) * q;
+    const lo = Math.floor(h);
+    return { lo, hi: Math.min(lo + 1, n - 1), frac: h - lo };
+  });
+  const maxRank = Math.max(...wanted.map((w) => w.hi));
+  const counts = new Int32Array(n);
+  const stats = qs.map(() => new Float64Array(iterations));
+  for (let it = 0; it < iterations; it++) {
+    counts.fill(0);
+    for (let j = 0; j < n; j++) counts[rankOf[Math.floor(rand() * n)]!]!++;
+    // value of the resample's k-th order statistic = sorted[first position whose cumulative count > k]
+    const at = new Map<number, number>();
+    const need = [...new Set(wanted.flatMap((w) => [w.lo, w.hi]))].sort((a, b) => a - b);
+    let cum = 0;
+    let p = 0;
+    for (const k of need) {
+      while (cum + counts[p]! <= k) cum += counts[p++]!;
+      at.set(k, sorted[p]!);
+      if (k >= maxRank) break;
+    }
+    wanted.forEach((w, qi) => {
+      const a = at.get(w.lo)!;
+      stats[qi]![it] = a + w.frac * (at.get(w.hi)! - a);
+    });
+  }
+  return qs.map((q, qi) => {
+    const s = [...stats[qi]!].sort((a, b) => a - b);
+    return { estimate: percentile(sorted, q), low: percentile(s, alpha / 2), high: percentile(s, 1 - alpha / 2) };
+  });
+}
+
 /** mulberry32: a small seeded PRNG returning floats in [0, 1). */
 export function seededRandom(seed: number): () => number {
   return mulberry32(seed);

@@ -6,7 +6,7 @@
  * array the size of the vocabulary, and the native memory is only freed when the garbage collector
  * gets to the JavaScript wrapper, so each pass touches fresh pages: 0.12 ms at a 4,096-token
  * vocabulary and 4.5 ms at 151,936 (Qwen2.5-Coder's) on the 2-core VM — on the main thread, before
- * the pass can be queued (bench/sampled-decode.ts; docs/speculative-decoding.md).
+ * the pass can be queued (bench/sampler-pool.ts; docs/speculative-decoding.md).
  *
  * `installSamplerPool` replaces the `AddonSampler` constructor in the loaded bindings with one that
  * hands out a released sampler of the same model when there is one. A handed-out sampler's

@@ -46,17 +46,27 @@ function rows(n: number, code = 0): { cs: StoredCompletion[]; es: StoredEvent[] 
 }
 
 console.log(`${os.cpus()[0]?.model ?? "?"} × ${os.cpus().length}, Node ${process.version}`);
-console.log("completions  metrics report ms  experiment report ms");
+console.log("completions  metrics report ms  experiment report ms  its longest event-loop stall ms");
 for (const n of sizes) {
   const { cs, es } = rows(n);
   const t0 = performance.now();
   const outs = outcomes(cs, es);
   const report = buildReport("t", outs);
   const t1 = performance.now();
-  const exp = reportFromOutcomes("e", "t", outs);
+  // the longest the event loop went without running a 1 ms timer while the experiment report ran
+  let longest = 0;
+  let last = performance.now();
+  const probe = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  }, 1);
+  const exp = await reportFromOutcomes("e", "t", outs);
   const t2 = performance.now();
+  clearInterval(probe);
+  longest = Math.max(longest, t2 - last);
   if (report.overall.shown !== n || exp.arms.reduce((s, a) => s + a.completions, 0) !== n) throw new Error("report miscounted");
-  console.log(`${String(n).padStart(11)} ${(t1 - t0).toFixed(0).padStart(18)} ${(t2 - t1).toFixed(0).padStart(21)}`);
+  console.log(`${String(n).padStart(11)} ${(t1 - t0).toFixed(0).padStart(18)} ${(t2 - t1).toFixed(0).padStart(21)} ${longest.toFixed(0).padStart(32)}`);
 }
 if (sqliteN > 0) {
   const dir = mkdtempSync(join(os.tmpdir(), "ghostline-metrics-bench-"));

@@ -34,8 +34,8 @@ describe("experiment report", () => {
   outs.push(outcome("x", "other-exp-arm", true, 1));
   outs[outs.length - 1]!.c.experiment = "other";
 
-  it("reports per-arm acceptance, retention and latency with intervals and a z-test vs control", () => {
-    const r = reportFromOutcomes("e", "t", outs, { arms: ["control", "treat"], iterations: 200, seed: 3 });
+  it("reports per-arm acceptance, retention and latency with intervals and a z-test vs control", async () => {
+    const r = await reportFromOutcomes("e", "t", outs, { arms: ["control", "treat"], iterations: 200, seed: 3 });
     expect(r.control).toBe("control");
     const [a, b] = r.arms;
     expect(a!.acceptance).toMatchObject({ successes: 45, n: 100 });
@@ -53,7 +53,7 @@ describe("experiment report", () => {
     expect(r.stopping.requiredPerArm).toBeGreaterThan(9_700);
     expect(r.stopping.requiredPerArm).toBeLessThan(9_800);
     expect(r.stopping.status).toBe("collecting");
-    const big = reportFromOutcomes("e", "t", outs, { arms: ["control", "treat"], mde: 0.2, iterations: 50 });
+    const big = await reportFromOutcomes("e", "t", outs, { arms: ["control", "treat"], mde: 0.2, iterations: 50 });
     expect(big.stopping.status).toBe("significant");
   });
 });

@@ -67,19 +67,23 @@ export interface ExperimentReport {
   };
 }
 
-/** Computes the report from outcomes (pure; used by `experimentReport` and tests). */
-export function reportFromOutcomes(
+/**
+ * Computes the report from outcomes (pure; used by `experimentReport` and tests). Async only to give
+ * way to other work on the event loop during the latency bootstraps.
+ */
+export async function reportFromOutcomes(
   experiment: string,
   tenant: string,
   outs: CompletionOutcome[],
   opts: ReportOptions = {},
-): ExperimentReport {
+): Promise<ExperimentReport> {
   const alpha = opts.alpha ?? 0.05;
   const power = opts.power ?? 0.8;
   const mde = opts.mde ?? 0.02;
   const mine = outs.filter((o) => o.c.experiment === experiment && o.c.arm !== null);
   const armNames = opts.arms ?? [...new Set(mine.map((o) => o.c.arm!))].sort();
-  const reports: ArmReport[] = armNames.map((arm) => {
+  const reports: ArmReport[] = [];
+  for (const arm of armNames) {
     const os = mine.filter((o) => o.c.arm === arm);
     const shown = os.filter((o) => o.shown);
     const acc = shown.filter((o) => o.accepted || o.partial);
@@ -87,8 +91,8 @@ export function reportFromOutcomes(
     const kept = checked.filter((o) => o.retention.get(REPORT_RETENTION_S)!.stillPresent);
     const lat = os.map((o) => o.c.latencyMs);
     const sorted = [...lat].sort((a, b) => a - b);
-    const [p50, p90] = bootstrapQuantileCIs(lat, [0.5, 0.9], { seed: opts.seed ?? 1, iterations: opts.iterations ?? 1000 });
-    return {
+    const [p50, p90] = await bootstrapQuantileCIs(lat, [0.5, 0.9], { seed: opts.seed ?? 1, iterations: opts.iterations ?? 1000 });
+    reports.push({
       arm,
       completions: os.length,
       acceptance: wilson(acc.length, shown.length),
@@ -99,8 +103,8 @@ export function reportFromOutcomes(
         p90: p90!,
         p99: sorted.length ? percentile(sorted, 0.99) : NaN,
       },
-    };
-  });
+    });
+  }
   const control = reports[0];
   if (control)
     for (const r of reports.slice(1))

@@ -85,16 +85,16 @@ describe("stats", () => {
     expect(bootstrapCI([5, 5, 5], med)).toEqual({ estimate: 5, low: 5, high: 5 });
   });
 
-  it("quantile bootstraps by counts give exactly what resampling and sorting gives (ties, small and odd sizes)", () => {
+  it("quantile bootstraps by counts give exactly what resampling and sorting gives (ties, small and odd sizes)", async () => {
     const f = seededRandom(3);
     const qs = [0, 0.5, 0.9, 0.99, 1];
     for (const n of [1, 2, 5, 37, 200]) {
       const xs = Array.from({ length: n }, () => Math.floor(f() * 30) * 2.5); // many ties
-      const fast = bootstrapQuantileCIs(xs, qs, { seed: 11, iterations: 300 });
+      const fast = await bootstrapQuantileCIs(xs, qs, { seed: 11, iterations: 300, sliceMs: 0 }); // sliceMs 0: gives way after every resample
       const slow = qs.map((q) => bootstrapCI(xs, (s) => percentile(s.sort((a, b) => a - b), q), { seed: 11, iterations: 300 }));
       expect(fast, `n ${n}`).toEqual(slow);
     }
-    expect(bootstrapQuantileCIs([], [0.5])).toEqual([{ estimate: NaN, low: NaN, high: NaN }]);
+    expect(await bootstrapQuantileCIs([], [0.5])).toEqual([{ estimate: NaN, low: NaN, high: NaN }]);
   });
 
   it("chi-square statistic", () => {

@@ -125,13 +125,14 @@ export function percentile(sorted: readonly number[], q: number): number {
  * resample is kept as counts per sorted position, and its order statistics are found by one
  * cumulative scan. Per resample O(n) instead of O(n log n) per quantile: the experiment report for
  * 50,000 completions in two arms took 22 s of the server's event loop with a sort per resample and
- * quantile, 1.3 s this way (bench/metrics-report.ts).
+ * quantile, 1.3 s this way (bench/metrics-report.ts). It also runs on the server's event loop, so
+ * it gives way to other work (a keystroke) whenever it has run `sliceMs` (default 10 ms) at a stretch.
  */
-export function bootstrapQuantileCIs(
+export async function bootstrapQuantileCIs(
   values: readonly number[],
   qs: readonly number[],
-  opts: { iterations?: number; seed?: number; confidence?: number } = {},
-): { estimate: number; low: number; high: number }[] {
+  opts: { iterations?: number; seed?: number; confidence?: number; sliceMs?: number } = {},
+): Promise<{ estimate: number; low: number; high: number }[]> {
   const n = values.length;
   if (n === 0) return qs.map(() => ({ estimate: NaN, low: NaN, high: NaN }));
   const rand = seededRandom(opts.seed ?? 1);
@@ -150,7 +151,13 @@ export function bootstrapQuantileCIs(
   const maxRank = Math.max(...wanted.map((w) => w.hi));
   const counts = new Int32Array(n);
   const stats = qs.map(() => new Float64Array(iterations));
+  const sliceMs = opts.sliceMs ?? 10;
+  let sliceStart = performance.now();
   for (let it = 0; it < iterations; it++) {
+    if (performance.now() - sliceStart > sliceMs) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
     counts.fill(0);
     for (let j = 0; j < n; j++) counts[rankOf[Math.floor(rand() * n)]!]!++;
     // value of the resample's k-th order statistic = sorted[first position whose cumulative count > k]

@@ -29,6 +29,21 @@ const sqliteN = Number(opt("--sqlite", quick ? "2000" : "50000"));
 // prefix (and a tenth of it as suffix), as real prompts are; 0: level "metrics", no code
 const codeChars = Number(opt("--code-chars", quick ? "400" : "4000"));
 
+/** Starts timing the longest the event loop goes without running a 1 ms timer; the call stops it. */
+function stallProbe(): () => number {
+  let longest = 0;
+  let last = performance.now();
+  const probe = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  }, 1);
+  return () => {
+    clearInterval(probe);
+    return Math.max(longest, performance.now() - last);
+  };
+}
+
 function rows(n: number, code = 0): { cs: StoredCompletion[]; es: StoredEvent[] } {
   const prefix = "x".repeat(code);
   const suffix = "y".repeat(Math.floor(code / 10));
@@ -53,18 +68,10 @@ for (const n of sizes) {
   const outs = outcomes(cs, es);
   const report = buildReport("t", outs);
   const t1 = performance.now();
-  // the longest the event loop went without running a 1 ms timer while the experiment report ran
-  let longest = 0;
-  let last = performance.now();
-  const probe = setInterval(() => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last);
-    last = now;
-  }, 1);
+  const stall = stallProbe();
   const exp = await reportFromOutcomes("e", "t", outs);
   const t2 = performance.now();
-  clearInterval(probe);
-  longest = Math.max(longest, t2 - last);
+  const longest = stall();
   if (report.overall.shown !== n || exp.arms.reduce((s, a) => s + a.completions, 0) !== n) throw new Error("report miscounted");
   console.log(`${String(n).padStart(11)} ${(t1 - t0).toFixed(0).padStart(18)} ${(t2 - t1).toFixed(0).padStart(21)} ${longest.toFixed(0).padStart(32)}`);
 }
@@ -79,10 +86,12 @@ if (sqliteN > 0) {
     // whole rows (what the report read before 2026-12-07), then without their code (omitCode, what it reads now)
     for (const omitCode of [false, true]) {
       const t0 = performance.now();
+      const stall = stallProbe();
       const [c, e] = await Promise.all([store.completions("t", { omitCode }), store.events("t", {})]);
       const t1 = performance.now();
+      const longest = stall(); // the queries read pages of 2,000 rows and give way in between
       buildReport("t", outcomes(c, e));
-      console.log(`  ${omitCode ? "rows without code" : "whole rows       "}: queries ${(t1 - t0).toFixed(0)} ms, report ${(performance.now() - t1).toFixed(0)} ms`);
+      console.log(`  ${omitCode ? "rows without code" : "whole rows       "}: queries ${(t1 - t0).toFixed(0)} ms (longest event-loop stall ${longest.toFixed(0)} ms), report ${(performance.now() - t1).toFixed(0)} ms`);
     }
     await store.close();
   } finally {

@@ -160,6 +160,50 @@ describe.each(BACKENDS)("feedback service on %s", (backend) => {
     );
   });
 
+  it("reads thousands of rows whole and in order, with filters (SQLite reads them in pages)", async () => {
+    const s = await make();
+    const n = 4_500; // more than two pages of 2,000
+    const rows = Array.from({ length: n }, (_, i) => ({
+      v: 1 as const,
+      completionId: `p${i}`,
+      tenant: "t",
+      userHash: null,
+      level: "metrics" as const,
+      createdAt: 1_000_000 + Math.floor(i / 3), // ties: three completions per millisecond
+      model: "m",
+      modelVersion: "1",
+      language: null,
+      source: "ws",
+      experiment: null,
+      arm: null,
+      stopReason: "eos",
+      textChars: 1,
+      latencyMs: 1,
+      firstTokenMs: 1,
+      promptTokens: 1,
+      completionTokens: 1,
+      speculative: null,
+      text: null,
+      fim: null,
+    }));
+    await s.store.insertCompletions(rows);
+    await s.store.insertEvents(
+      rows.map((c, i) => ({ id: `ev${i}`, v: 1 as const, tenant: "t", userHash: null, completionId: c.completionId, type: "shown" as const, receivedAt: 2_000_000 + Math.floor(i / 3), clientTs: null, payload: { type: "shown" as const, visibleMs: 1 } })),
+    );
+    // every row once, in time order (the order among equal times is the backend's)
+    const ids = (xs: { completionId: string }[]) => xs.map((x) => x.completionId).sort();
+    const inOrder = (ts: number[]) => ts.every((t, i) => i === 0 || ts[i - 1]! <= t);
+    const all = await s.store.completions("t");
+    expect(ids(all)).toEqual(ids(rows));
+    expect(inOrder(all.map((c) => c.createdAt))).toBe(true);
+    const events = await s.store.events("t");
+    expect(ids(events)).toEqual(ids(rows));
+    expect(inOrder(events.map((e) => e.receivedAt))).toBe(true);
+    const some = await s.store.completions("t", { since: 1_000_100, until: 1_001_000, omitCode: true });
+    expect(ids(some)).toEqual(ids(rows.filter((c) => c.createdAt >= 1_000_100 && c.createdAt < 1_001_000)));
+    expect(ids(await s.store.events("t", { since: 1_000_100, until: 1_001_000 }))).toEqual(ids(some));
+  });
+
   it("purges rows older than the retention period", async () => {
     const s = await make(makeConfig({ telemetry: { level: "code", salt: "s", retentionDays: 1 } }));
     const now = Date.now();

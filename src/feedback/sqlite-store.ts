@@ -120,26 +120,34 @@ export function openSqliteStore(dataDir: string): FeedbackStore {
   };
   const q = (): string => "?";
   /**
-   * Reads a query's rows in pages of PAGE_ROWS by keyset (`keyOf` gives a row's ordering key, the
-   * query continues after the last one), giving way to other work on the event loop between pages:
-   * better-sqlite3 is synchronous, and reading 50,000 rows of a report in one statement held the
-   * server's event loop for up to 3.6 s (bench/metrics-report.ts). The pages are separate
-   * statements, so the group commit of completion records can run in between.
+   * Reads a query's rows in pages of PAGE_ROWS by keyset, giving way to other work on the event
+   * loop between pages: better-sqlite3 is synchronous, and reading 50,000 rows of a report in one
+   * statement held the server's event loop for up to 3.6 s (bench/metrics-report.ts). The pages are
+   * separate statements, so the group commit of completion records can run in between.
+   * `sql(continued)` is the query; continued, it also takes the key (two placeholders) that `keyOf`
+   * gives of the previous page's last row and starts after it. Failures are storage_error, as with
+   * `wrap`.
    */
-  async function paged<Row, R>(page: (after: [number, number] | undefined) => Row[], keyOf: (r: Row) => [number, number], convert: (r: Row) => R): Promise<R[]> {
+  async function paged<Row, R>(
+    sql: (continued: boolean) => string,
+    params: unknown[],
+    keyOf: (r: Row) => [number, number],
+    convert: (r: Row) => R,
+  ): Promise<R[]> {
     const out: R[] = [];
     let after: [number, number] | undefined;
-    for (;;) {
-      let rows: Row[];
-      try {
-        rows = page(after);
+    try {
+      const first = db.prepare(sql(false));
+      const next = db.prepare(sql(true));
+      for (;;) {
+        const rows = (after ? next.all(...params, ...after) : first.all(...params)) as Row[];
         for (const r of rows) out.push(convert(r)); // parsing a page's JSON is part of its slice
-      } catch (e) {
-        throw new GhostlineError("storage_error", (e as Error).message, { cause: e });
+        if (rows.length < PAGE_ROWS) return out;
+        after = keyOf(rows[rows.length - 1]!);
+        await new Promise((resolve) => setImmediate(resolve));
       }
-      if (rows.length < PAGE_ROWS) return out;
-      after = keyOf(rows[rows.length - 1]!);
-      await new Promise((resolve) => setImmediate(resolve));
+    } catch (e) {
+      throw new GhostlineError("storage_error", (e as Error).message, { cause: e });
     }
   }
 
@@ -151,14 +159,11 @@ export function openSqliteStore(dataDir: string): FeedbackStore {
       const w = completionWhere("c", tenant, query, q);
       // only rows stored at level "code" hold code: the others are returned as they are
       const body = query.omitCode ? "CASE WHEN c.level = 'code' THEN json_remove(c.body, '$.text', '$.fim') ELSE c.body END" : "c.body";
-      const sql = (after: boolean): string =>
-        `SELECT ${body} AS body, c.created_at AS k1, c.rowid AS k2 FROM completions c WHERE ${w.sql}` +
-        `${after ? " AND (c.created_at, c.rowid) > (?, ?)" : ""} ORDER BY c.created_at, c.rowid LIMIT ${PAGE_ROWS}`;
-      const first = db.prepare(sql(false));
-      const next = db.prepare(sql(true));
-      type Row = { body: string; k1: number; k2: number };
-      return paged(
-        (after) => (after ? next.all(...w.params, ...after) : first.all(...w.params)) as Row[],
+      return paged<{ body: string; k1: number; k2: number }, StoredCompletion>(
+        (continued) =>
+          `SELECT ${body} AS body, c.created_at AS k1, c.rowid AS k2 FROM completions c WHERE ${w.sql}` +
+          `${continued ? " AND (c.created_at, c.rowid) > (?, ?)" : ""} ORDER BY c.created_at, c.rowid LIMIT ${PAGE_ROWS}`,
+        w.params,
         (r) => [r.k1, r.k2],
         (r): StoredCompletion => {
           const c = JSON.parse(r.body) as StoredCompletion;
@@ -168,14 +173,11 @@ export function openSqliteStore(dataDir: string): FeedbackStore {
     },
     events: async (tenant, query: CompletionQuery = {}) => {
       const w = completionWhere("c", tenant, query, q);
-      const sql = (after: boolean): string =>
-        `SELECT e.*, e.rowid AS k2 FROM events e JOIN completions c ON c.tenant = e.tenant AND c.completion_id = e.completion_id
-         WHERE ${w.sql}${after ? " AND (e.received_at, e.rowid) > (?, ?)" : ""} ORDER BY e.received_at, e.rowid LIMIT ${PAGE_ROWS}`;
-      const first = db.prepare(sql(false));
-      const next = db.prepare(sql(true));
-      type Row = EventRow & { k2: number };
-      return paged(
-        (after) => (after ? next.all(...w.params, ...after) : first.all(...w.params)) as Row[],
+      return paged<EventRow & { k2: number }, StoredEvent>(
+        (continued) =>
+          `SELECT e.*, e.rowid AS k2 FROM events e JOIN completions c ON c.tenant = e.tenant AND c.completion_id = e.completion_id
+         WHERE ${w.sql}${continued ? " AND (e.received_at, e.rowid) > (?, ?)" : ""} ORDER BY e.received_at, e.rowid LIMIT ${PAGE_ROWS}`,
+        w.params,
         (r) => [r.received_at, r.k2],
         toEvent,
       );

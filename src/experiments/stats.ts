@@ -148,7 +148,9 @@ export async function bootstrapQuantileCIs(
     const lo = Math.floor(h);
     return { lo, hi: Math.min(lo + 1, n - 1), frac: h - lo };
   });
-  const maxRank = Math.max(...wanted.map((w) => w.hi));
+  // the order statistics to find, ascending: one cumulative scan per resample finds them all
+  const need = [...new Set(wanted.flatMap((w) => [w.lo, w.hi]))].sort((a, b) => a - b);
+  const at = new Map<number, number>();
   const counts = new Int32Array(n);
   const stats = qs.map(() => new Float64Array(iterations));
   const sliceMs = opts.sliceMs ?? 10;
@@ -161,14 +163,11 @@ export async function bootstrapQuantileCIs(
     counts.fill(0);
     for (let j = 0; j < n; j++) counts[rankOf[Math.floor(rand() * n)]!]!++;
     // value of the resample's k-th order statistic = sorted[first position whose cumulative count > k]
-    const at = new Map<number, number>();
-    const need = [...new Set(wanted.flatMap((w) => [w.lo, w.hi]))].sort((a, b) => a - b);
     let cum = 0;
     let p = 0;
     for (const k of need) {
       while (cum + counts[p]! <= k) cum += counts[p++]!;
       at.set(k, sorted[p]!);
-      if (k >= maxRank) break;
     }
     wanted.forEach((w, qi) => {
       const a = at.get(w.lo)!;

@@ -22,6 +22,9 @@ const ROOT = new URL("..", import.meta.url).pathname;
 export interface HostOptions {
   fake: boolean;
   threads: number;
+  /** Target and draft GGUF (default: the shipped models), e.g. a grown stand-in (bench/grown-standin.py). */
+  target?: string;
+  draft?: string;
   /** Partial config, parsed with ConfigSchema on the host side. */
   config: Record<string, unknown>;
 }
@@ -56,8 +59,8 @@ async function loadEngine(o: HostOptions, config: Config): Promise<Engine> {
   }
   const { createLlamaCppEngine } = await import("../src/engines/llama-cpp/llama-cpp-engine.js");
   return createLlamaCppEngine({
-    modelPath: join(ROOT, "models/ghostline-target.gguf"),
-    draftPath: join(ROOT, "models/ghostline-draft.gguf"),
+    modelPath: o.target ?? join(ROOT, "models/ghostline-target.gguf"),
+    draftPath: o.draft ?? join(ROOT, "models/ghostline-draft.gguf"),
     threads: o.threads,
     draftThreads: 1,
     sequences: 8,

@@ -10,6 +10,7 @@
  *   npx tsx bench/trace-replay.ts [--quick] [--typists 1,8] [--clients ws,http,peer] [--keys N] [--speed X]
  *                                 [--max-tokens N] [--threads N] [--peer URL] [--fake] [--trace-file traces.json]
  *                                 [--pace-ms N] [--park-ms N] [--debounce-ms N] [--no-spec] [--spec-sources LIST] [--child-process]
+ *                                 [--target GGUF] [--draft GGUF] [--out-name NAME]
  * --quick: 20 keystrokes per typist, 1 and 2 typists (a CI smoke pass); --fake: model-free fake engine.
  * Each typist first gets one unmeasured warm-up completion (file opened, cursor placed).
  */
@@ -51,6 +52,9 @@ if (transport !== "fetch" && transport !== "node") throw new Error(`--http-clien
 const together = !args.includes("--staggered-start");
 const startSpreadMs = Number(opt("--start-spread-ms") ?? 1000);
 if (!(startSpreadMs >= 0)) throw new Error("--start-spread-ms must be a number >= 0");
+// --out-name NAME: bench/out/NAME.json and .svg (default trace-replay), so that runs on other models keep their own files
+const outName = opt("--out-name") ?? "trace-replay";
+if (!/^[\w.-]+$/.test(outName)) throw new Error("--out-name must be a plain file name");
 const startOffsetMs = (i: number): number => ((i * 0.6180339887) % 1) * startSpreadMs;
 
 interface RunReport {
@@ -126,7 +130,12 @@ async function main(): Promise<void> {
     : generateTraces(ROOT, listSources(join(ROOT, "src")), Math.max(...typistCounts), 4, 7);
   if (source.length < Math.max(...typistCounts)) throw new Error(`${traceFile ?? "the generated trace set"} holds ${source.length} traces; ${Math.max(...typistCounts)} typists need as many`);
   const traces = source.map((t) => ({ ...t, events: t.events.slice(0, maxKeys) }));
-  const hostOptions: HostOptions = { fake: useFake, threads, config: configInput };
+  // --target / --draft GGUF (or GHOSTLINE_BENCH_TARGET / _DRAFT): other models than the shipped ones,
+  // e.g. the real-size stand-in of bench/grown-standin.py (the shipped model's completions at a
+  // 0.5 B-parameter model's cost per pass); the peer must then be started on the same target
+  const target = opt("--target") ?? process.env.GHOSTLINE_BENCH_TARGET;
+  const draft = opt("--draft") ?? process.env.GHOSTLINE_BENCH_DRAFT;
+  const hostOptions: HostOptions = { fake: useFake, threads, config: configInput, ...(target ? { target } : {}), ...(draft ? { draft } : {}) };
   const host = childProcess ? await createChildHost(hostOptions) : await createLocalHost(hostOptions);
   // The decode step is measured before every run and once after the last: a shared VM's speed
   // drifts by up to 2x within minutes (seen 2.5 ms and 1.0 ms in one session). Each run's steps use
@@ -245,9 +254,9 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavg: os.loadavg(), node: process.version };
   const report = { date: new Date().toISOString(), edge: edgeKind, quick, speed, maxTokens, httpClient: transport, startTogether: together, startSpreadMs: together ? startSpreadMs : null, debounceMs: config.client.debounceMs, server: host.where, engine: host.info, decodeStepMs: stepMeanMs, decodeStepsAroundRunsMs: stepsAround, goals, machine, runs: reports };
-  writeFileSync(join(outDir, "trace-replay.json"), JSON.stringify(report, null, 1));
-  writeFileSync(join(outDir, "trace-replay.svg"), renderCdfSvg(`Keystroke → first token (decode step ${stepMeanMs.toFixed(1)} ms)`, reports.map((r) => ({ label: `${r.client} ×${r.typists}`, latenciesMs: r.latenciesMs }))));
-  console.log(`wrote bench/out/trace-replay.json and .svg in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  writeFileSync(join(outDir, `${outName}.json`), JSON.stringify(report, null, 1));
+  writeFileSync(join(outDir, `${outName}.svg`), renderCdfSvg(`Keystroke → first token (${host.info.model}, decode step ${stepMeanMs.toFixed(1)} ms)`, reports.map((r) => ({ label: `${r.client} ×${r.typists}`, latenciesMs: r.latenciesMs }))));
+  console.log(`wrote bench/out/${outName}.json and .svg in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
 main().catch((e: unknown) => {

@@ -4,7 +4,7 @@
  * Prints ratios measured side by side in one run (configs interleaved per task), the acceptance α,
  * and the analytic bounds beside them; writes bench/out/spec-decode.json and docs/img/spec-decode.svg.
  *
- *   npx tsx bench/spec-decode.ts [--quick] [--tasks N] [--max-tokens N] [--threads N] [--reps N]
+ *   npx tsx bench/spec-decode.ts [--quick] [--tasks N] [--max-tokens N] [--threads N] [--reps N] [--ks 1,2,adaptive]
  *   GHOSTLINE_BENCH_TARGET=bench/out/standin.gguf npx tsx bench/spec-decode.ts --standin   (see spec-decode-standin.py)
  */
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
@@ -30,7 +30,12 @@ const threads = flag("--threads", 1);
 const reps = flag("--reps", quick || standin ? 1 : 2);
 const TARGET = process.env.GHOSTLINE_BENCH_TARGET ?? join(ROOT, "models/ghostline-target.gguf");
 const DRAFT = process.env.GHOSTLINE_BENCH_DRAFT ?? join(ROOT, "models/ghostline-draft.gguf");
-const KS: (number | "adaptive")[] = quick ? [2, 8, "adaptive"] : [1, 2, 4, 8, "adaptive"];
+// --ks LIST: the K values to run (e.g. "adaptive" for side-by-side runs of the controller alone)
+const ksArg = args.indexOf("--ks") >= 0 ? args[args.indexOf("--ks") + 1] : undefined;
+const KS: (number | "adaptive")[] = ksArg
+  ? ksArg.split(",").map((k) => (k === "adaptive" ? ("adaptive" as const) : Number(k)))
+  : quick ? [2, 8, "adaptive"] : [1, 2, 4, 8, "adaptive"];
+if (KS.some((k) => k !== "adaptive" && !(Number.isInteger(k) && k >= 1 && k <= 8))) throw new Error("--ks takes K values 1-8 and/or adaptive");
 const SOURCES: { label: string; sources: DraftSourceName[] }[] = [
   ...(standin
     ? []

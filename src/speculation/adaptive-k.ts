@@ -3,42 +3,103 @@
  * running acceptance of each source by draft position and the measured cost of target passes.
  *
  * Why: expected tokens per pass with conditional acceptance a_i at position i is
- * 1 + Σ_{i≤K} Π_{j≤i} a_j, while a pass with K drafts costs about t1 + K·c (+ K·t_draft for a
- * draft model). The controller maximises tokens per unit time and picks K = 0 (plain decoding) when
+ * 1 + Σ_{i≤K} Π_{j≤i} a_j, while a pass with K drafts costs pass(K + 1) (measured per position
+ * count, see CostModel) + K·t_draft for a draft model. The controller maximises tokens per unit time and picks K = 0 (plain decoding) when
  * no source beats 1/t1. Acceptance decays (EMA) so it tracks the current text; a source unused for
  * a while is probed with a short draft so a bad early estimate cannot exclude it forever.
  */
 import type { DraftSourceName } from "../core/types.js";
 
+/** Acceptance assumed for a source before the engine has seen any of its drafts. */
+const PRIOR: Record<DraftSourceName, number> = { client: 0.8, ngram: 0.4, "draft-model": 0.5 };
+
 /**
- * Measured pass costs, shared by all requests of an engine (they are properties of the model and
- * machine, not of the text): t1 = single-token pass, c = cost per extra verified position,
- * td = one draft-model token, all EMAs in ms. Before the first single-token observation the
- * prior ratios (c = 0.35·t1, td = 0.4·t1, measured here for tiny models) scale the first pass seen.
+ * Measurements shared by all requests of an engine. Pass costs are properties of the model and
+ * machine, not of the text: t1 = single-token pass, c = cost per extra verified position (a linear
+ * fit, used for position counts not yet measured), td = one draft-model token (its catch-up
+ * decodes included), all EMAs in ms; plus the measured cost of a pass per number of positions,
+ * because on a CPU the curve is not linear (a 0.5 B-parameter model here: 2 positions 1.5× a
+ * single pass, 9 positions 2.8×). Until c and td are measured they are the prior ratios
+ * (c = 0.35·t1, td = 0.4·t1, measured here for tiny models) of the current t1.
+ * It also carries each draft source's acceptance by position over the engine's requests (a slow
+ * EMA), which a new request starts from instead of a fixed prior: what this model accepts from
+ * that source, not a guess.
  */
 export class CostModel {
   t1 = 1;
-  c = 0.35;
-  td = 0.4;
+  private cFit = 0.35;
+  private tdFit = 0.4;
   private seenSingle = false;
   private seenAny = false;
+  /** Whether c and td have been measured; until then they follow t1 at the prior ratios. */
+  private seenMulti = false;
+  private seenDraft = false;
+
+  /**
+   * Cost per extra verified position (ms): the linear fit once a multi-position pass was seen,
+   * before that the prior ratio of the current t1. (Scaled once from the first pass and left
+   * there, as before 2026-12-07, a slow first pass priced drafts so high that no multi-position
+   * pass ever ran to correct it: on a 0.5 B model the controller never drafted, not even the
+   * client's text the target reproduces exactly.)
+   */
+  get c(): number {
+    return this.seenMulti ? this.cFit : 0.35 * this.t1;
+  }
+
+  /** One draft-model token (ms), likewise. */
+  get td(): number {
+    return this.seenDraft ? this.tdFit : 0.4 * this.t1;
+  }
+  /** EMA of the pass time (ms) by number of positions; index 0 unused. */
+  private readonly byPositions: number[] = [];
+  private readonly acceptance = new Map<DraftSourceName, number[]>();
 
   /** Records the wall time of a target pass over `positions` tokens and of `drafted` draft-model tokens. */
   observe(positions: number, passMs: number, drafted = 0, draftMs = 0): void {
     const w = 0.2;
     if (!this.seenAny) {
-      // calibrate the scale from the first pass, keeping the prior ratios
-      const t1 = passMs / (1 + (this.c / this.t1) * (positions - 1));
-      this.c *= t1 / this.t1;
-      this.td *= t1 / this.t1;
-      this.t1 = t1;
+      // calibrate the scale from the first pass, at the prior ratio
+      this.t1 = passMs / (1 + 0.35 * (positions - 1));
       this.seenAny = true;
     }
     if (positions <= 1) {
       this.t1 = this.seenSingle ? this.t1 + w * (passMs - this.t1) : passMs;
       this.seenSingle = true;
-    } else if (this.seenSingle) this.c += w * (Math.max(0, passMs - this.t1) / (positions - 1) - this.c);
-    if (drafted > 0) this.td += w * (draftMs / drafted - this.td);
+    } else if (this.seenSingle) {
+      const slope = Math.max(0, passMs - this.t1) / (positions - 1);
+      this.cFit = this.seenMulti ? this.cFit + w * (slope - this.cFit) : slope;
+      this.seenMulti = true;
+    }
+    if (drafted > 0) {
+      this.tdFit = this.seenDraft ? this.tdFit + w * (draftMs / drafted - this.tdFit) : draftMs / drafted;
+      this.seenDraft = true;
+    }
+    const p = Math.max(1, Math.round(positions));
+    const prev = this.byPositions[p];
+    this.byPositions[p] = prev === undefined ? passMs : prev + w * (passMs - prev);
+  }
+
+  /** Expected time of a target pass over `positions` tokens: measured where it was, else the linear fit. */
+  passCost(positions: number): number {
+    if (positions <= 1) return this.t1;
+    const measured = this.byPositions[positions];
+    if (measured !== undefined && this.seenSingle) return Math.max(this.t1, measured);
+    return this.t1 + (positions - 1) * this.c;
+  }
+
+  /** The engine's running acceptance of `source` at draft position `i`, if it has seen any. */
+  sharedAcceptance(source: DraftSourceName, i: number): number | undefined {
+    return this.acceptance.get(source)?.[i];
+  }
+
+  /** Folds one verify outcome into the engine's running acceptance (weight 0.05 per outcome). */
+  observeAcceptance(source: DraftSourceName, proposed: number, accepted: number): void {
+    let a = this.acceptance.get(source);
+    if (!a) this.acceptance.set(source, (a = []));
+    for (let i = 0; i < proposed && i <= accepted; i++) {
+      const prev = a[i] ?? PRIOR[source];
+      a[i] = prev + 0.05 * ((i < accepted ? 1 : 0) - prev);
+    }
   }
 }
 
@@ -53,8 +114,6 @@ export interface AdaptiveKOptions {
   /** Shared cost model (default: a fresh one). */
   costs?: CostModel;
 }
-
-const PRIOR: Record<DraftSourceName, number> = { client: 0.8, ngram: 0.4, "draft-model": 0.5 };
 
 /** The per-request controller. */
 export class AdaptiveK {
@@ -72,7 +131,7 @@ export class AdaptiveK {
 
   /** Acceptance estimate of `source` at draft position `i` (conditional on the earlier ones). */
   acceptance(source: DraftSourceName, i: number): number {
-    return this.acc.get(source)?.[i] ?? PRIOR[source];
+    return this.acc.get(source)?.[i] ?? this.costs.sharedAcceptance(source, i) ?? PRIOR[source];
   }
 
   /** Records a verify outcome: `proposed` drafts of which the first `accepted` were accepted. */
@@ -80,9 +139,10 @@ export class AdaptiveK {
     let a = this.acc.get(source);
     if (!a) this.acc.set(source, (a = []));
     for (let i = 0; i < proposed && i <= accepted; i++) {
-      const prev = a[i] ?? PRIOR[source];
+      const prev = a[i] ?? this.costs.sharedAcceptance(source, i) ?? PRIOR[source];
       a[i] = prev + this.alpha * ((i < accepted ? 1 : 0) - prev);
     }
+    this.costs.observeAcceptance(source, proposed, accepted);
   }
 
   /** Records the wall time of a pass (see CostModel.observe). */
@@ -96,7 +156,7 @@ export class AdaptiveK {
    */
   choose(available: Partial<Record<DraftSourceName, number>>): { source?: DraftSourceName; k: number } {
     let best: { source?: DraftSourceName; k: number } = { k: 0 };
-    const { t1, c, td } = this.costs;
+    const { t1, td } = this.costs;
     let bestRate = this.options.fixedK !== undefined ? -Infinity : 1 / t1;
     for (const [name, avail] of Object.entries(available) as [DraftSourceName, number][]) {
       const limit = Math.min(avail, this.options.fixedK ?? this.options.maxK);
@@ -114,7 +174,7 @@ export class AdaptiveK {
         run *= this.acceptance(name, k - 1);
         expected += run;
         if (!ks.includes(k)) continue;
-        const cost = t1 + k * c + (costly ? k * td : 0);
+        const cost = this.costs.passCost(k + 1) + (costly ? k * td : 0);
         const rate = expected / cost;
         if (rate > bestRate) {
           bestRate = rate;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AdaptiveK } from "./adaptive-k.js";
+import { AdaptiveK, CostModel } from "./adaptive-k.js";
 import { createClientSource } from "./client-source.js";
 import { createNgramSource } from "./ngram-source.js";
 
@@ -59,6 +59,48 @@ describe("AdaptiveK", () => {
     const pick = c.choose({ ngram: 8, client: 8 });
     expect(pick.source).toBe("client");
     expect(pick.k).toBeGreaterThanOrEqual(4);
+  });
+  it("uses the measured cost of a pass per position count, not a straight line", () => {
+    // CPU-like curve (a 0.5 B model, measured): 2 positions cost 1.5 single passes, 9 cost 2.8.
+    const costs = new CostModel();
+    for (let i = 0; i < 20; i++) {
+      costs.observe(1, 68);
+      costs.observe(2, 103);
+    }
+    for (let i = 0; i < 20; i++) {
+      costs.observe(1, 68);
+      costs.observe(9, 190);
+    }
+    // the line through the latest slope prices 2 positions at 68 + 122 / 8 ≈ 83 ms; measured 103
+    expect(costs.c).toBeCloseTo((190 - 68) / 8, 0);
+    expect(costs.passCost(2)).toBeCloseTo(103, 0);
+    expect(costs.passCost(5)).toBeCloseTo(68 + 4 * costs.c, 5); // not measured: the line
+    // n-gram at its prior acceptance 0.4: 1.4 tokens for 103 ms lose to 1 token for 68 ms
+    // (priced by the line, 1.4 / 83 ms, it would draft)
+    const c = new AdaptiveK({ maxK: 1, costs });
+    expect(c.acceptance("ngram", 0)).toBe(0.4);
+    expect(c.choose({ ngram: 1 }).k).toBe(0);
+  });
+
+  it("a new request starts from the acceptance the engine has seen, not the fixed prior", () => {
+    const costs = new CostModel();
+    const first = new AdaptiveK({ maxK: 8, costs });
+    expect(first.acceptance("ngram", 0)).toBe(0.4); // the prior, before anything was seen
+    for (let i = 0; i < 100; i++) first.observe("ngram", 4, 0);
+    const next = new AdaptiveK({ maxK: 8, costs });
+    expect(next.acceptance("ngram", 0)).toBeLessThan(0.05);
+    expect(next.acceptance("draft-model", 0)).toBe(0.5); // other sources keep their prior
+  });
+
+  it("a slow first pass does not price drafts out for good: until a multi-position pass is seen, c follows t1", () => {
+    const costs = new CostModel();
+    costs.observe(1, 300); // the process's first pass: cold caches
+    for (let i = 0; i < 40; i++) costs.observe(1, 60);
+    expect(costs.t1).toBeCloseTo(60, 0);
+    expect(costs.c).toBeCloseTo(0.35 * costs.t1, 5); // not 0.35 × 300, which no draft could pay for
+    const c = new AdaptiveK({ maxK: 8, costs });
+    for (let i = 0; i < 20; i++) c.observe("client", 8, 8);
+    expect(c.choose({ client: 8 }).k).toBeGreaterThan(0);
   });
   it("uses the fixed K when one is given", () => {
     const c = new AdaptiveK({ maxK: 8, fixedK: 3 });

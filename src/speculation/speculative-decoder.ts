@@ -160,12 +160,15 @@ export async function* speculativeDecode(
       }
       controller.observe(name, drafts.length, accepted);
     }
-    controller.observeCost(
-      drafts.length + 1,
-      passMs,
-      choice.source === "draft-model" ? drafts.length : 0,
-      draftMs,
-    );
+    // Not the first pass: it carries the prompt's last tokens (`lead`) and follows a pause (cold
+    // caches), so as a "single-token pass" it would inflate t1 and make drafts look cheap.
+    if (!first)
+      controller.observeCost(
+        drafts.length + 1,
+        passMs,
+        choice.source === "draft-model" ? drafts.length : 0,
+        draftMs,
+      );
 
     const committed = [...drafts.slice(0, accepted), next];
     // shadow-score cheap sources that were not used: would their proposal have matched?

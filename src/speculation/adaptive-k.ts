@@ -4,14 +4,28 @@
  *
  * Why: expected tokens per pass with conditional acceptance a_i at position i is
  * 1 + Σ_{i≤K} Π_{j≤i} a_j, while a pass with K drafts costs pass(K + 1) (measured per position
- * count, see CostModel) + K·t_draft for a draft model. The controller maximises tokens per unit time and picks K = 0 (plain decoding) when
- * no source beats 1/t1. Acceptance decays (EMA) so it tracks the current text; a source unused for
+ * count, see CostModel) + K·t_draft for a draft model. The controller maximises tokens per unit
+ * time and picks K = 0 (plain decoding) when no source beats 1/t1. Acceptance decays (EMA) so it tracks the current text; a source unused for
  * a while is probed with a short draft so a bad early estimate cannot exclude it forever.
  */
 import type { DraftSourceName } from "../core/types.js";
 
 /** Acceptance assumed for a source before the engine has seen any of its drafts. */
 const PRIOR: Record<DraftSourceName, number> = { client: 0.8, ngram: 0.4, "draft-model": 0.5 };
+/** c and td as shares of t1 until measured (measured here for tiny models). */
+const PRIOR_C_RATIO = 0.35;
+const PRIOR_TD_RATIO = 0.4;
+
+/**
+ * Folds one verify outcome (`proposed` drafts, the first `accepted` accepted) into per-position
+ * acceptance EMAs `a` with weight `w`; a position not seen yet starts from `start(i)`.
+ */
+function foldAcceptance(a: number[], proposed: number, accepted: number, w: number, start: (i: number) => number): void {
+  for (let i = 0; i < proposed && i <= accepted; i++) {
+    const prev = a[i] ?? start(i);
+    a[i] = prev + w * ((i < accepted ? 1 : 0) - prev);
+  }
+}
 
 /**
  * Measurements shared by all requests of an engine. Pass costs are properties of the model and
@@ -27,13 +41,16 @@ const PRIOR: Record<DraftSourceName, number> = { client: 0.8, ngram: 0.4, "draft
  */
 export class CostModel {
   t1 = 1;
-  private cFit = 0.35;
-  private tdFit = 0.4;
+  private cFit = 0;
+  private tdFit = 0;
   private seenSingle = false;
   private seenAny = false;
   /** Whether c and td have been measured; until then they follow t1 at the prior ratios. */
   private seenMulti = false;
   private seenDraft = false;
+  /** EMA of the pass time (ms) by number of positions; index 0 unused. */
+  private readonly byPositions: number[] = [];
+  private readonly acceptance = new Map<DraftSourceName, number[]>();
 
   /**
    * Cost per extra verified position (ms): the linear fit once a multi-position pass was seen,
@@ -43,23 +60,20 @@ export class CostModel {
    * client's text the target reproduces exactly.)
    */
   get c(): number {
-    return this.seenMulti ? this.cFit : 0.35 * this.t1;
+    return this.seenMulti ? this.cFit : PRIOR_C_RATIO * this.t1;
   }
 
   /** One draft-model token (ms), likewise. */
   get td(): number {
-    return this.seenDraft ? this.tdFit : 0.4 * this.t1;
+    return this.seenDraft ? this.tdFit : PRIOR_TD_RATIO * this.t1;
   }
-  /** EMA of the pass time (ms) by number of positions; index 0 unused. */
-  private readonly byPositions: number[] = [];
-  private readonly acceptance = new Map<DraftSourceName, number[]>();
 
   /** Records the wall time of a target pass over `positions` tokens and of `drafted` draft-model tokens. */
   observe(positions: number, passMs: number, drafted = 0, draftMs = 0): void {
     const w = 0.2;
     if (!this.seenAny) {
       // calibrate the scale from the first pass, at the prior ratio
-      this.t1 = passMs / (1 + 0.35 * (positions - 1));
+      this.t1 = passMs / (1 + PRIOR_C_RATIO * (positions - 1));
       this.seenAny = true;
     }
     if (positions <= 1) {
@@ -74,9 +88,8 @@ export class CostModel {
       this.tdFit = this.seenDraft ? this.tdFit + w * (draftMs / drafted - this.tdFit) : draftMs / drafted;
       this.seenDraft = true;
     }
-    const p = Math.max(1, Math.round(positions));
-    const prev = this.byPositions[p];
-    this.byPositions[p] = prev === undefined ? passMs : prev + w * (passMs - prev);
+    const prev = this.byPositions[positions];
+    this.byPositions[positions] = prev === undefined ? passMs : prev + w * (passMs - prev);
   }
 
   /** Expected time of a target pass over `positions` tokens: measured where it was, else the linear fit. */
@@ -96,10 +109,7 @@ export class CostModel {
   observeAcceptance(source: DraftSourceName, proposed: number, accepted: number): void {
     let a = this.acceptance.get(source);
     if (!a) this.acceptance.set(source, (a = []));
-    for (let i = 0; i < proposed && i <= accepted; i++) {
-      const prev = a[i] ?? PRIOR[source];
-      a[i] = prev + 0.05 * ((i < accepted ? 1 : 0) - prev);
-    }
+    foldAcceptance(a, proposed, accepted, 0.05, () => PRIOR[source]);
   }
 }
 
@@ -138,10 +148,8 @@ export class AdaptiveK {
   observe(source: DraftSourceName, proposed: number, accepted: number): void {
     let a = this.acc.get(source);
     if (!a) this.acc.set(source, (a = []));
-    for (let i = 0; i < proposed && i <= accepted; i++) {
-      const prev = a[i] ?? this.costs.sharedAcceptance(source, i) ?? PRIOR[source];
-      a[i] = prev + this.alpha * ((i < accepted ? 1 : 0) - prev);
-    }
+    // before the engine's running acceptance takes this outcome in
+    foldAcceptance(a, proposed, accepted, this.alpha, (i) => this.costs.sharedAcceptance(source, i) ?? PRIOR[source]);
     this.costs.observeAcceptance(source, proposed, accepted);
   }
 

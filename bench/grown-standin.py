@@ -40,7 +40,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "training"))
 
-from gguf_io import F32, I32, STRING, T_F16, T_Q8_0, TOK_UNUSED, read_gguf, write_gguf  # noqa: E402
+from gguf_io import T_F16, T_Q8_0, pad_vocab_metadata, read_gguf, write_gguf  # noqa: E402
 
 CONST_A = 1e-4        # the constant channel's value in the residual stream
 CONST_GAIN = 1e6      # output norm weight on the constant channel
@@ -104,24 +104,14 @@ def grow(meta, tensors, dim, layers, ffn, vocab):
             out[p + "ffn_gate.weight"] = np.zeros((ffn, dim), dtype=np.float32)
             out[p + "ffn_up.weight"] = np.zeros((ffn, dim), dtype=np.float32)
             out[p + "ffn_down.weight"] = np.zeros((dim, ffn), dtype=np.float32)
-    meta = dict(meta)
+    meta = pad_vocab_metadata(meta, vocab)
     meta["llama.embedding_length"] = dim
     meta["llama.block_count"] = layers
     meta["llama.feed_forward_length"] = ffn
     meta["llama.attention.head_count"] = H
     meta["llama.attention.head_count_kv"] = H
     meta["llama.attention.layer_norm_rms_epsilon"] = float(meta["llama.attention.layer_norm_rms_epsilon"] * d / dim)
-    meta["llama.vocab_size"] = vocab
     meta["general.name"] = f"{meta['general.name']}-grown-{dim}x{layers}-v{vocab}"
-    extra = vocab - n_vocab
-    if extra:
-        meta["tokenizer.ggml.tokens"] = ("array", STRING, meta["tokenizer.ggml.tokens"] + [f"<unused_{i}>" for i in range(extra)])
-        meta["tokenizer.ggml.scores"] = ("array", F32, meta["tokenizer.ggml.scores"] + [-1e9] * extra)
-        meta["tokenizer.ggml.token_type"] = ("array", I32, meta["tokenizer.ggml.token_type"] + [TOK_UNUSED] * extra)
-    else:
-        meta["tokenizer.ggml.tokens"] = ("array", STRING, meta["tokenizer.ggml.tokens"])
-        meta["tokenizer.ggml.scores"] = ("array", F32, meta["tokenizer.ggml.scores"])
-        meta["tokenizer.ggml.token_type"] = ("array", I32, meta["tokenizer.ggml.token_type"])
     params = sum(a.size for a in out.values())
     return meta, out, params, {"dim": dim, "layers": layers, "ffn": ffn, "heads": H, "vocab": vocab}
 

@@ -18,7 +18,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "training"))
 
-from gguf_io import F32, I32, STRING, T_F16, TOK_UNUSED, read_gguf, write_gguf  # noqa: E402
+from gguf_io import T_F16, pad_vocab_metadata, read_gguf, write_gguf  # noqa: E402
 
 
 def main():
@@ -32,11 +32,8 @@ def main():
     if args.vocab <= n:
         raise SystemExit(f"--vocab must exceed the source's {n} tokens")
     extra = args.vocab - n
-    meta["llama.vocab_size"] = args.vocab
+    meta = pad_vocab_metadata(meta, args.vocab)
     meta["general.name"] = f"{meta['general.name']}-vocab{args.vocab}"
-    meta["tokenizer.ggml.tokens"] = ("array", STRING, meta["tokenizer.ggml.tokens"] + [f"<unused_{i}>" for i in range(extra)])
-    meta["tokenizer.ggml.scores"] = ("array", F32, meta["tokenizer.ggml.scores"] + [-1e9] * extra)
-    meta["tokenizer.ggml.token_type"] = ("array", I32, meta["tokenizer.ggml.token_type"] + [TOK_UNUSED] * extra)
     emb = tensors["token_embd.weight"]
     padded = np.concatenate([emb, np.zeros((extra, emb.shape[1]), dtype=np.float32)])
     tensors["token_embd.weight"] = padded

@@ -149,6 +149,21 @@ def read_gguf(path):
     return meta, tensors
 
 
+def pad_vocab_metadata(meta, vocab):
+    """Metadata `meta` (as read_gguf returns it) with its vocabulary padded to `vocab` entries by
+    unused pieces (score -1e9, never produced by the tokenizer), the tokenizer arrays typed for
+    write_gguf again, and llama.vocab_size set."""
+    extra = vocab - len(meta["tokenizer.ggml.tokens"])
+    if extra < 0:
+        raise ValueError(f"cannot shrink a vocabulary of {len(meta['tokenizer.ggml.tokens'])} to {vocab}")
+    meta = dict(meta)
+    meta["llama.vocab_size"] = vocab
+    meta["tokenizer.ggml.tokens"] = ("array", STRING, meta["tokenizer.ggml.tokens"] + [f"<unused_{i}>" for i in range(extra)])
+    meta["tokenizer.ggml.scores"] = ("array", F32, meta["tokenizer.ggml.scores"] + [-1e9] * extra)
+    meta["tokenizer.ggml.token_type"] = ("array", I32, meta["tokenizer.ggml.token_type"] + [TOK_UNUSED] * extra)
+    return meta
+
+
 def tokenizer_metadata(sp, user_defined):
     """llama.cpp "llama" (SentencePiece) tokenizer keys for a SentencePieceProcessor."""
     tokens, scores, types = [], [], []

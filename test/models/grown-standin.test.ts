@@ -14,16 +14,9 @@ import { getLlama, LlamaLogLevel, type ControlledEvaluateInputItem } from "node-
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLlamaCppEngine, type LlamaCppEngine } from "../../src/engines/llama-cpp/llama-cpp-engine.js";
 import { collect, makeRequest, repoFimTasks, ROOT, TARGET } from "../engine/helpers.js";
-import { PY } from "./python.js";
+import { PY, pythonHas } from "./python.js";
 
-const hasNumpy = (() => {
-  try {
-    execFileSync(PY, ["-c", "import numpy"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasNumpy = pythonHas("numpy");
 
 const base = {
   threads: 1,

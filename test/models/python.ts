@@ -3,12 +3,15 @@ import { execFileSync } from "node:child_process";
 
 export const PY = process.env.GHOSTLINE_PYTHON ?? "/usr/bin/python3";
 
-/** True when PY imports torch, sentencepiece and numpy (scripts/install-system-deps.sh installs them). */
-export const hasTorch = (() => {
+/** True when PY can import every module of `modules` (a comma-separated list). */
+export function pythonHas(modules: string): boolean {
   try {
-    execFileSync(PY, ["-c", "import torch, sentencepiece, numpy"], { stdio: "ignore" });
+    execFileSync(PY, ["-c", `import ${modules}`], { stdio: "ignore" });
     return true;
   } catch {
     return false;
   }
-})();
+}
+
+/** True when PY imports torch, sentencepiece and numpy (scripts/install-system-deps.sh installs them). */
+export const hasTorch = pythonHas("torch, sentencepiece, numpy");

@@ -66,7 +66,7 @@ async function loadEngine(o: HostOptions, config: Config): Promise<Engine> {
     sequences: 8,
     prefillChunk: config.engine.prefillChunk,
     gpu: false,
-    budgets: { prefixTokens: config.requests.prefixTokens, suffixTokens: config.requests.suffixTokens, extraTokens: config.requests.extraTokens, prefixAlignLines: config.requests.prefixAlignLines },
+    budgets: { prefixTokens: config.requests.prefixTokens, suffixTokens: config.requests.suffixTokens, extraTokens: config.requests.extraTokens, prefixAlignLines: config.requests.prefixAlignLines, layoutMaxTokens: config.requests.defaultMaxTokens },
     speculative: { enabled: config.speculative.enabled, sources: config.speculative.sources, maxK: config.speculative.maxK },
   });
 }

@@ -67,7 +67,7 @@ export async function createEngine(config: Config, opts: CreateEngineOptions = {
     ...(e.contextSize ? { contextSize: e.contextSize } : {}),
     prefillChunk: e.prefillChunk,
     gpu: e.gpu,
-    budgets: { prefixTokens: config.requests.prefixTokens, suffixTokens: config.requests.suffixTokens, extraTokens: config.requests.extraTokens, prefixAlignLines: config.requests.prefixAlignLines },
+    budgets: { prefixTokens: config.requests.prefixTokens, suffixTokens: config.requests.suffixTokens, extraTokens: config.requests.extraTokens, prefixAlignLines: config.requests.prefixAlignLines, layoutMaxTokens: config.requests.defaultMaxTokens },
     speculative: { enabled: config.speculative.enabled, sources: [...config.speculative.sources], maxK: config.speculative.maxK, ...(config.speculative.k ? { k: config.speculative.k } : {}) },
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(log ? { logger: { info: (m: string) => log("info", m), warn: (m: string) => log("warn", m), error: (m: string) => log("error", m) } } : {}),

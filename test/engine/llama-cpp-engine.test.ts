@@ -95,6 +95,54 @@ describe("llama-cpp engine", () => {
     expect(third.text).toBe(second.text);
   });
 
+  it("with budgets.layoutMaxTokens, requests that differ only in maxTokens or speculation share one prompt layout and its KV state", async () => {
+    // A long file (the default budgets exceed the 512-token context, so the room left for the
+    // prompt decides where prefix and suffix are cut): a 1-token warm-up, then keystroke-sized
+    // request for 64 tokens, then one for 32 with speculation on.
+    // Short lines, so that a few tokens more or less of room move the suffix's cut.
+    const lines = (from: number) => Array.from({ length: 400 }, (_, i) => `  total += item${from + i};\n`).join("");
+    const long = { prefix: "function sum() {\n" + lines(0), suffix: lines(400) + "}\n" };
+    const wide = { prefixTokens: 1024, suffixTokens: 256, extraTokens: 0 };
+    const run = async (layoutMaxTokens: number | undefined) => {
+      const e = await createLlamaCppEngine({
+        ...base,
+        modelPath: TARGET,
+        budgets: { ...wide, ...(layoutMaxTokens !== undefined ? { layoutMaxTokens } : {}) },
+      });
+      try {
+        const req = (maxTokens: number, spec = false) =>
+          makeRequest(long, { tenant: "layout", affinityKey: "layout:a", stop: { maxTokens, stop: [], mode: "none" }, speculative: { enabled: spec } });
+        const warm = await collect(e, req(1));
+        const typed = await collect(e, req(64));
+        const spec = await collect(e, req(32, true));
+        return { warm, typed, spec };
+      } finally {
+        await e.close();
+      }
+    };
+    const stable = await run(64);
+    expect(stable.warm.usage.truncated).toBe(true);
+    expect(stable.typed.usage.promptTokens).toBe(stable.warm.usage.promptTokens);
+    expect(stable.typed.usage.promptTokensEvaluated).toBeLessThanOrEqual(2);
+    expect(stable.spec.usage.promptTokens).toBe(stable.warm.usage.promptTokens);
+    expect(stable.spec.usage.promptTokensEvaluated).toBeLessThanOrEqual(2);
+    // without it each maxTokens lays the prompt out anew, and the SPM prompt's start (the
+    // suffix) moves: the 64-token request evaluates most of its prompt again
+    const loose = await run(undefined);
+    expect(loose.typed.usage.promptTokens).not.toBe(loose.warm.usage.promptTokens);
+    expect(loose.typed.usage.promptTokensEvaluated).toBeGreaterThan(loose.typed.usage.promptTokens / 2);
+    // a request for more than the layout's maxTokens still gets the room it needs
+    const big = await (async () => {
+      const e = await createLlamaCppEngine({ ...base, modelPath: TARGET, budgets: { ...wide, layoutMaxTokens: 64 } });
+      try {
+        return await collect(e, makeRequest(long, { tenant: "layout", affinityKey: "layout:b", stop: { maxTokens: 200, stop: [], mode: "none" } }));
+      } finally {
+        await e.close();
+      }
+    })();
+    expect(big.usage.promptTokens).toBeLessThanOrEqual(512 - 201);
+  });
+
   it("stops at a stop string, in line mode and at maxTokens", async () => {
     const { task: long } = await taskWithLongOutput(engine, repoFimTasks(60), 6);
     const fim = { prefix: long.prefix, suffix: long.suffix };

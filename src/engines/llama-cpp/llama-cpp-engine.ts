@@ -40,8 +40,13 @@ export interface LlamaCppEngineOptions {
    * moves in steps of that many lines, so typing at the end of a long file re-evaluates the
    * prompt once every 16 new lines instead of on every line (an SPM prompt's KV after the cut
    * shifts whenever the cut does).
+   * layoutMaxTokens (default 0): the prompt room is laid out for at least this many completion
+   * tokens plus the largest draft, whatever a request's own maxTokens and speculation settings,
+   * so requests that differ only in those get the same prompt and reuse each other's KV state (a
+   * client's 1-token warm-up and its 24-token keystrokes; line and block mode). The server passes
+   * requests.defaultMaxTokens. Larger maxTokens still shrink the room. Capped at half the context.
    */
-  budgets: { prefixTokens: number; suffixTokens: number; extraTokens: number; prefixAlignLines?: number };
+  budgets: { prefixTokens: number; suffixTokens: number; extraTokens: number; prefixAlignLines?: number; layoutMaxTokens?: number };
   speculative: { enabled: boolean; sources: DraftSourceName[]; maxK: number; k?: number };
   onProgress?: (loaded: number, label: string) => void;
   logger?: EngineLogger;
@@ -275,7 +280,9 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
         request.speculative.maxK ?? 0,
         request.speculative.k ?? 0,
       );
-      const room = request.stop.maxTokens + (request.speculative.enabled ? maxK : 0) + 1;
+      const layout = this.opts.budgets.layoutMaxTokens ?? 0;
+      const stableRoom = layout > 0 ? Math.min(layout + maxK + 1, Math.floor(this.contextSize / 2)) : 0;
+      const room = Math.max(request.stop.maxTokens + (request.speculative.enabled ? maxK : 0) + 1, stableRoom);
       const maxPromptTokens = this.contextSize - room;
       if (maxPromptTokens < 8)
         throw new GhostlineError(

@@ -6,6 +6,10 @@
  *
  *   npx tsx bench/spec-decode.ts [--quick] [--tasks N] [--max-tokens N] [--threads N] [--reps N] [--ks 1,2,adaptive]
  *   GHOSTLINE_BENCH_TARGET=bench/out/standin.gguf npx tsx bench/spec-decode.ts --standin   (see spec-decode-standin.py)
+ *
+ * --tasks-root DIR: cut the tasks from DIR/src instead of this checkout's. The tasks follow the
+ * source files, so an A/B of two code versions (two checkouts) must point both at one tree, or
+ * each version is measured on different text.
  */
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -135,7 +139,8 @@ async function main() {
   const started = performance.now();
   const micro = await microTimings();
   const engine = await benchEngine({ target: TARGET, draft: DRAFT, threads });
-  const tasks = benchTasks(ROOT, nTasks);
+  const tasksRoot = args.indexOf("--tasks-root") >= 0 ? args[args.indexOf("--tasks-root") + 1]! : ROOT;
+  const tasks = benchTasks(tasksRoot, nTasks);
   const base = (t: (typeof tasks)[number], over: Partial<EngineRequest> = {}): EngineRequest => ({
     tenant: "bench",
     affinityKey: "bench:doc",
@@ -184,7 +189,10 @@ async function main() {
             clientDraft: warm.text,
           }),
         );
-        if (r.text !== warm.text) mismatches++;
+        if (r.text !== warm.text) {
+          mismatches++;
+          console.error(`greedy mismatch: ${c.label} K=${c.k} on ${task.name}`);
+        }
         add(`${c.label}|${c.k}`, r.usage.completionTokens, r.usage.timings.decodeMs, r.usage.speculative);
       }
       const plain2 = await runToDone(engine, base(task));

@@ -15,6 +15,13 @@ const PRIOR: Record<DraftSourceName, number> = { client: 0.8, ngram: 0.4, "draft
 /** c and td as shares of t1 until measured (measured here for tiny models). */
 const PRIOR_C_RATIO = 0.35;
 const PRIOR_TD_RATIO = 0.4;
+/** A draft-model catch-up token (prompt tokens evaluated in chunks) as a share of t1 until measured. */
+const PRIOR_TS_RATIO = 0.05;
+/**
+ * Most tokens a draft source may catch up on in a proposal that still prices its drafted tokens
+ * (the tokens one verify pass commits, at most maxK + 1); a longer catch-up prices `ts` instead.
+ */
+export const STEADY_SYNC = 9;
 
 /**
  * Folds one verify outcome (`proposed` drafts, the first `accepted` accepted) into per-position
@@ -48,6 +55,8 @@ export class CostModel {
   /** Whether c and td have been measured; until then they follow t1 at the prior ratios. */
   private seenMulti = false;
   private seenDraft = false;
+  private tsFit = 0;
+  private seenSync = false;
   /** EMA of the pass time (ms) by number of positions; index 0 unused. */
   private readonly byPositions: number[] = [];
   private readonly acceptance = new Map<DraftSourceName, number[]>();
@@ -68,8 +77,20 @@ export class CostModel {
     return this.seenDraft ? this.tdFit : PRIOR_TD_RATIO * this.t1;
   }
 
-  /** Records the wall time of a target pass over `positions` tokens and of `drafted` draft-model tokens. */
-  observe(positions: number, passMs: number, drafted = 0, draftMs = 0): void {
+  /**
+   * One token of a draft model's catch-up (ms): a first use in a request evaluates the prompt, a
+   * use after plain steps the tokens committed meanwhile. Likewise a prior share of t1 until seen.
+   */
+  get ts(): number {
+    return this.seenSync ? this.tsFit : PRIOR_TS_RATIO * this.t1;
+  }
+
+  /**
+   * Records the wall time of a target pass over `positions` tokens and of `drafted` draft-model
+   * tokens, which first caught up on `synced` history tokens. A long catch-up (more than
+   * STEADY_SYNC tokens) prices catch-up tokens (ts), not drafted ones; the pass is still recorded.
+   */
+  observe(positions: number, passMs: number, drafted = 0, draftMs = 0, synced = 0): void {
     const w = 0.2;
     if (!this.seenAny) {
       // calibrate the scale from the first pass, at the prior ratio
@@ -84,7 +105,11 @@ export class CostModel {
       this.cFit = this.seenMulti ? this.cFit + w * (slope - this.cFit) : slope;
       this.seenMulti = true;
     }
-    if (drafted > 0) {
+    if (drafted > 0 && synced > STEADY_SYNC) {
+      const perToken = Math.max(0, draftMs - drafted * this.td) / synced;
+      this.tsFit = this.seenSync ? this.tsFit + w * (perToken - this.tsFit) : perToken;
+      this.seenSync = true;
+    } else if (drafted > 0) {
       this.tdFit = this.seenDraft ? this.tdFit + w * (draftMs / drafted - this.tdFit) : draftMs / drafted;
       this.seenDraft = true;
     }
@@ -154,17 +179,20 @@ export class AdaptiveK {
   }
 
   /** Records the wall time of a pass (see CostModel.observe). */
-  observeCost(positions: number, passMs: number, drafted = 0, draftMs = 0): void {
-    this.costs.observe(positions, passMs, drafted, draftMs);
+  observeCost(positions: number, passMs: number, drafted = 0, draftMs = 0, synced = 0): void {
+    this.costs.observe(positions, passMs, drafted, draftMs, synced);
   }
 
   /**
    * Picks a source and K. `available` gives, per candidate source, how many tokens it can propose
-   * now (Infinity for the draft model). Returns K = 0 when plain decoding is expected to be faster.
+   * now (Infinity for the draft model); `lag`, per costly source, how many history tokens it must
+   * catch up on first (priced at ts each: a draft model that has not seen this request's prompt
+   * drafts only when the verify pays for its prefill too, or when probed). Returns K = 0 when plain
+   * decoding is expected to be faster.
    */
-  choose(available: Partial<Record<DraftSourceName, number>>): { source?: DraftSourceName; k: number } {
+  choose(available: Partial<Record<DraftSourceName, number>>, lag: Partial<Record<DraftSourceName, number>> = {}): { source?: DraftSourceName; k: number } {
     let best: { source?: DraftSourceName; k: number } = { k: 0 };
-    const { t1, td } = this.costs;
+    const { t1, td, ts } = this.costs;
     let bestRate = this.options.fixedK !== undefined ? -Infinity : 1 / t1;
     for (const [name, avail] of Object.entries(available) as [DraftSourceName, number][]) {
       const limit = Math.min(avail, this.options.fixedK ?? this.options.maxK);
@@ -182,7 +210,7 @@ export class AdaptiveK {
         run *= this.acceptance(name, k - 1);
         expected += run;
         if (!ks.includes(k)) continue;
-        const cost = this.costs.passCost(k + 1) + (costly ? k * td : 0);
+        const cost = this.costs.passCost(k + 1) + (costly ? k * td + (lag[name] ?? 0) * ts : 0);
         const rate = expected / cost;
         if (rate > bestRate) {
           bestRate = rate;

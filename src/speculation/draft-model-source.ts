@@ -48,6 +48,11 @@ export function createDraftModelSource(options: DraftModelSourceOptions): DraftS
   return {
     name: "draft-model",
     cheap: false,
+    lag(history) {
+      if (history.length === 0) return 0;
+      const common = sequence.compareContextTokens(history as Token[]).firstDifferentIndex;
+      return Math.max(0, history.length - 1 - common);
+    },
     async propose(history, k, { signal }): Promise<DraftProposal> {
       k = Math.min(k, contextSize - history.length - 1);
       if (k <= 0 || history.length === 0) return { tokens: [] };
@@ -74,7 +79,8 @@ export function createDraftModelSource(options: DraftModelSourceOptions): DraftS
         if (dist) dists.push(dist);
         input = token;
       }
-      return greedy ? { tokens } : { tokens, dists };
+      const synced = Math.max(0, history.length - 1 - start);
+      return greedy ? { tokens, synced } : { tokens, dists, synced };
     },
   };
 }

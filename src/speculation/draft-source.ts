@@ -9,6 +9,12 @@ export interface DraftProposal {
   tokens: number[];
   /** q_i per token (stochastic sources in sampling mode); absent = deterministic (point mass). */
   dists?: TokenDist[];
+  /**
+   * History tokens the source evaluated to catch up before drafting (the draft model: the prompt on
+   * first use, else the tokens committed since its last proposal). The cost model prices long
+   * catch-ups per caught-up token, short ones into the drafted tokens (CostModel.observe).
+   */
+  synced?: number;
 }
 
 /**
@@ -22,6 +28,11 @@ export interface DraftSource {
   readonly cheap: boolean;
   /** Proposes up to `k` tokens that continue `history` (fewer or none when it has nothing). */
   propose(history: readonly number[], k: number, options: { signal?: AbortSignal }): Promise<DraftProposal>;
+  /**
+   * History tokens the source would have to catch up on before drafting after `history` (the draft
+   * model: those its KV state lacks); absent = none.
+   */
+  lag?(history: readonly number[]): number;
   /** Frees per-request state (e.g. trims the draft model's sequence). */
   dispose?(): Promise<void>;
 }

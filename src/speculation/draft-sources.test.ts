@@ -102,6 +102,20 @@ describe("AdaptiveK", () => {
     for (let i = 0; i < 20; i++) c.observe("client", 8, 8);
     expect(c.choose({ client: 8 }).k).toBeGreaterThan(0);
   });
+  it("prices a draft model's catch-up: far behind the history it does not draft, in step it does", () => {
+    const costs = new CostModel();
+    for (let i = 0; i < 20; i++) {
+      costs.observe(1, 2);
+      costs.observe(3, 2.4, 2, 1); // a 3-position pass, two drafted tokens at 0.5 ms each
+      costs.observe(3, 2.4, 2, 31, 300); // a first use: 300 prompt tokens caught up (~0.1 ms each)
+      costs.observeAcceptance("draft-model", 4, 4);
+    }
+    expect(costs.td).toBeCloseTo(0.5, 5);
+    expect(costs.ts).toBeCloseTo(0.1, 5);
+    const c = new AdaptiveK({ maxK: 4, costs });
+    expect(c.choose({ "draft-model": 100 }, { "draft-model": 2 }).source).toBe("draft-model");
+    expect(c.choose({ "draft-model": 100 }, { "draft-model": 300 }).k).toBe(0);
+  });
   it("uses the fixed K when one is given", () => {
     const c = new AdaptiveK({ maxK: 8, fixedK: 3 });
     for (let i = 0; i < 60; i++) c.observe("ngram", 3, 0);

@@ -104,18 +104,23 @@ export async function* speculativeDecode(
     // cheap sources: propose every step (also to shadow-score the ones not chosen)
     const cheap = new Map<DraftSourceName, DraftProposal>();
     const available: Partial<Record<DraftSourceName, number>> = {};
+    const lag: Partial<Record<DraftSourceName, number>> = {};
     for (const s of sources) {
       if (s.cheap) {
         const p = await s.propose(history, Math.min(options.maxK, Math.max(0, room)), { signal });
         cheap.set(s.name, p);
         available[s.name] = p.tokens.length;
-      } else available[s.name] = room;
+      } else {
+        available[s.name] = room;
+        if (!first && s.lag) lag[s.name] = s.lag(history);
+      }
     }
-    const choice = room > 0 && !first ? controller.choose(available) : { k: 0 };
+    const choice = room > 0 && !first ? controller.choose(available, lag) : { k: 0 };
 
     let drafts: number[] = [];
     let draftDists: (TokenDist | undefined)[] = [];
     let draftMs = 0;
+    let synced = 0;
     if (choice.source && choice.k > 0) {
       const source = byName.get(choice.source)!;
       let proposal = cheap.get(choice.source);
@@ -123,6 +128,7 @@ export async function* speculativeDecode(
         const t0 = performance.now();
         proposal = await source.propose(history, choice.k, { signal });
         draftMs = performance.now() - t0;
+        synced = proposal.synced ?? 0;
       }
       drafts = proposal.tokens.slice(0, choice.k);
       draftDists = drafts.map((_, i) => proposal.dists?.[i]);
@@ -167,6 +173,7 @@ export async function* speculativeDecode(
         passMs,
         choice.source === "draft-model" ? drafts.length : 0,
         draftMs,
+        synced,
       );
 
     const committed = [...drafts.slice(0, accepted), next];

@@ -9,6 +9,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { Registry } from "prom-client";
+import { llamaPromptBudgets } from "../src/cli/engine-factory.js";
 import { ConfigSchema, type Config } from "../src/config/schema.js";
 import type { Engine, EngineInfo, EngineRequest } from "../src/core/types.js";
 import type { LifecycleCounters } from "../src/requests/request-manager.js";
@@ -66,7 +67,7 @@ async function loadEngine(o: HostOptions, config: Config): Promise<Engine> {
     sequences: 8,
     prefillChunk: config.engine.prefillChunk,
     gpu: false,
-    budgets: { prefixTokens: config.requests.prefixTokens, suffixTokens: config.requests.suffixTokens, extraTokens: config.requests.extraTokens, prefixAlignLines: config.requests.prefixAlignLines, layoutMaxTokens: config.requests.defaultMaxTokens },
+    budgets: llamaPromptBudgets(config),
     speculative: { enabled: config.speculative.enabled, sources: config.speculative.sources, maxK: config.speculative.maxK },
   });
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { Config } from "../config/schema.js";
 import type { Engine } from "../core/types.js";
 import { GhostlineError } from "../core/errors.js";
+import type { LlamaCppEngineOptions } from "../engines/llama-cpp/llama-cpp-engine.js";
 
 /** The package root (two levels above src/cli). */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -16,6 +17,12 @@ export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..
 export const DEFAULT_MODEL = resolve(PACKAGE_ROOT, "models", "ghostline-target.gguf");
 /** The shipped default draft model (used when the target is the shipped one). */
 export const DEFAULT_DRAFT = resolve(PACKAGE_ROOT, "models", "ghostline-draft.gguf");
+
+/** The llama.cpp engine's prompt budgets from the config (the server's and the benchmarks'). */
+export function llamaPromptBudgets(config: Config): LlamaCppEngineOptions["budgets"] {
+  const r = config.requests;
+  return { prefixTokens: r.prefixTokens, suffixTokens: r.suffixTokens, extraTokens: r.extraTokens, prefixAlignLines: r.prefixAlignLines, layoutMaxTokens: r.defaultMaxTokens };
+}
 
 /** Options of createEngine. */
 export interface CreateEngineOptions {
@@ -67,7 +74,7 @@ export async function createEngine(config: Config, opts: CreateEngineOptions = {
     ...(e.contextSize ? { contextSize: e.contextSize } : {}),
     prefillChunk: e.prefillChunk,
     gpu: e.gpu,
-    budgets: { prefixTokens: config.requests.prefixTokens, suffixTokens: config.requests.suffixTokens, extraTokens: config.requests.extraTokens, prefixAlignLines: config.requests.prefixAlignLines, layoutMaxTokens: config.requests.defaultMaxTokens },
+    budgets: llamaPromptBudgets(config),
     speculative: { enabled: config.speculative.enabled, sources: [...config.speculative.sources], maxK: config.speculative.maxK, ...(config.speculative.k ? { k: config.speculative.k } : {}) },
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(log ? { logger: { info: (m: string) => log("info", m), warn: (m: string) => log("warn", m), error: (m: string) => log("error", m) } } : {}),

@@ -21,7 +21,7 @@ const PRIOR_TS_RATIO = 0.05;
  * Most tokens a draft source may catch up on in a proposal that still prices its drafted tokens
  * (the tokens one verify pass commits, at most maxK + 1); a longer catch-up prices `ts` instead.
  */
-export const STEADY_SYNC = 9;
+const STEADY_SYNC = 9;
 
 /**
  * Folds one verify outcome (`proposed` drafts, the first `accepted` accepted) into per-position

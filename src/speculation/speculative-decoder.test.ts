@@ -5,24 +5,21 @@ import { emptySpeculativeStats, speculativeDecode } from "./speculative-decoder.
 import type { TargetEvaluator } from "./target-evaluator.js";
 
 /** A deterministic "model": the token after t is (t + 1) mod 50, computed instantly. */
-function fakeTarget(promptLength: number): TargetEvaluator & { truncations: number } {
+function fakeTarget(promptLength: number): TargetEvaluator {
   let length = promptLength - 1; // the prompt's last token is pending
-  const t = {
-    truncations: 0,
+  return {
     get length() {
       return length;
     },
-    evaluate(tokens: readonly number[], lead: readonly number[] = []) {
+    evaluate(tokens, lead = []) {
       length += lead.length + tokens.length;
       return Promise.resolve(tokens.map((x) => ({ token: (x + 1) % 50 })));
     },
-    truncate(start: number) {
-      t.truncations++;
+    truncate(start) {
       length = start;
       return Promise.resolve();
     },
   };
-  return t;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

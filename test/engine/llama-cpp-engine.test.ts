@@ -97,29 +97,33 @@ describe("llama-cpp engine", () => {
 
   it("with budgets.layoutMaxTokens, requests that differ only in maxTokens or speculation share one prompt layout and its KV state", async () => {
     // A long file (the default budgets exceed the 512-token context, so the room left for the
-    // prompt decides where prefix and suffix are cut): a 1-token warm-up, then keystroke-sized
-    // request for 64 tokens, then one for 32 with speculation on.
+    // prompt decides where prefix and suffix are cut): a 1-token warm-up, then a request for 64
+    // tokens, then one for 32 with speculation on.
     // Short lines, so that a few tokens more or less of room move the suffix's cut.
     const lines = (from: number) => Array.from({ length: 400 }, (_, i) => `  total += item${from + i};\n`).join("");
     const long = { prefix: "function sum() {\n" + lines(0), suffix: lines(400) + "}\n" };
     const wide = { prefixTokens: 1024, suffixTokens: 256, extraTokens: 0 };
-    const run = async (layoutMaxTokens: number | undefined) => {
+    const withEngine = async <T>(layoutMaxTokens: number | undefined, use: (e: LlamaCppEngine) => Promise<T>): Promise<T> => {
       const e = await createLlamaCppEngine({
         ...base,
         modelPath: TARGET,
         budgets: { ...wide, ...(layoutMaxTokens !== undefined ? { layoutMaxTokens } : {}) },
       });
       try {
-        const req = (maxTokens: number, spec = false) =>
-          makeRequest(long, { tenant: "layout", affinityKey: "layout:a", stop: { maxTokens, stop: [], mode: "none" }, speculative: { enabled: spec } });
-        const warm = await collect(e, req(1));
-        const typed = await collect(e, req(64));
-        const spec = await collect(e, req(32, true));
-        return { warm, typed, spec };
+        return await use(e);
       } finally {
         await e.close();
       }
     };
+    const req = (maxTokens: number, spec = false, doc = "a") =>
+      makeRequest(long, { tenant: "layout", affinityKey: `layout:${doc}`, stop: { maxTokens, stop: [], mode: "none" }, speculative: { enabled: spec } });
+    const run = (layoutMaxTokens: number | undefined) =>
+      withEngine(layoutMaxTokens, async (e) => {
+        const warm = await collect(e, req(1));
+        const typed = await collect(e, req(64));
+        const spec = await collect(e, req(32, true));
+        return { warm, typed, spec };
+      });
     const stable = await run(64);
     expect(stable.warm.usage.truncated).toBe(true);
     expect(stable.typed.usage.promptTokens).toBe(stable.warm.usage.promptTokens);
@@ -132,14 +136,7 @@ describe("llama-cpp engine", () => {
     expect(loose.typed.usage.promptTokens).not.toBe(loose.warm.usage.promptTokens);
     expect(loose.typed.usage.promptTokensEvaluated).toBeGreaterThan(loose.typed.usage.promptTokens / 2);
     // a request for more than the layout's maxTokens still gets the room it needs
-    const big = await (async () => {
-      const e = await createLlamaCppEngine({ ...base, modelPath: TARGET, budgets: { ...wide, layoutMaxTokens: 64 } });
-      try {
-        return await collect(e, makeRequest(long, { tenant: "layout", affinityKey: "layout:b", stop: { maxTokens: 200, stop: [], mode: "none" } }));
-      } finally {
-        await e.close();
-      }
-    })();
+    const big = await withEngine(64, (e) => collect(e, req(200, false, "b")));
     expect(big.usage.promptTokens).toBeLessThanOrEqual(512 - 201);
   });
 

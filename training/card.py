@@ -3,6 +3,13 @@
 the training log, the corpus manifest and the held-out evaluation (training/evaluate.ts output).
 
   /usr/bin/python3 training/card.py --eval training/work/eval.json --version 20261204
+
+After re-encoding shipped files (training/quantize.py) there is no new training log: --heldout takes
+training/heldout.py's scores of the new files, and the training and data sections are carried over
+from the existing cards (used whenever --log is missing):
+
+  /usr/bin/python3 training/card.py --eval eval-q8.json --heldout heldout-q8.json --version 20261205c-q8_0 \
+      --draft-version 20261206-q8_0 --note "q8_0 made from the f16 export by training/quantize.py"
 """
 import argparse
 import json
@@ -23,14 +30,38 @@ def main():
     ap.add_argument("--manifest", default=os.path.join(HERE, "work", "corpus", "manifest.json"))
     ap.add_argument("--models", default=os.path.join(ROOT, "models"))
     ap.add_argument("--version", required=True)
+    ap.add_argument("--draft-version", help="the draft's version when it differs from the target's")
+    ap.add_argument("--heldout", help="training/heldout.py output: held-out scores of the files in --models "
+                                      "(instead of the training log's last evaluation)")
+    ap.add_argument("--note", help="one line on how the files were made, shown beside their weight type")
     ap.add_argument("--machine", default="2-core x86-64 CPU (no GPU), PyTorch 1.13 (Debian), 2 threads, shared with other work")
     args = ap.parse_args()
     ev = json.load(open(args.eval))
-    log = [json.loads(l) for l in open(args.log)]
-    last = log[-1]
+    old = {}
+    if not os.path.exists(args.log):
+        # no training log: carry the training and data sections over from the existing cards
+        old = {role: json.load(open(os.path.join(args.models, f"ghostline-{role}.card.json"))) for role in ("target", "draft")}
+        t, d = old["target"]["training"], old["draft"]["training"]
+        distil = d.get("draft_only_distillation") or {}
+        last = {"step": t["steps"], "tokens": t["tokens"], "time": t["seconds"],
+                **({"draft_steps": distil["steps"], "draft_tokens": distil["tokens"], "draft_time": distil["seconds"]}
+                   if distil else {})}
+        log = [last]
+    else:
+        log = [json.loads(l) for l in open(args.log)]
+        last = log[-1]
     held = [r for r in log if "heldout_loss_target" in r]
     lastheld = held[-1] if held else {}
-    summary = json.load(open(args.manifest))["summary"]
+    if args.heldout:
+        h = json.load(open(args.heldout))
+        lastheld = {f"{k}_{role}": h[role][k2] for role in ("target", "draft") if role in h
+                    for k, k2 in (("heldout_loss", "heldout_loss"), ("heldout_top1", "heldout_top1_next_token"))}
+    if old:
+        od = old["target"]["data"]
+        summary = {"files": od["files"], "bytes": od["bytes"], "by_language": od["by_language_bytes"],
+                   "packages": {k: {"license": v} for k, v in od["packages"].items()}}
+    else:
+        summary = json.load(open(args.manifest))["summary"]
     data = {
         "sources": "Python standard library (PSF-2.0) and the own sources of permissively licensed npm packages "
                    "(MIT / ISC / BSD / Apache-2.0; see training/corpus-packages.txt); minified, bundled, generated, "
@@ -61,13 +92,16 @@ def main():
                 "eval_tasks": ev["tasks"],
             })
         scores["draft_target_greedy_agreement"] = ev.get("draft_target_greedy_agreement")
+        version = args.draft_version if role == "draft" and args.draft_version else args.version
+        machine = old[role]["training"]["machine"] if old else args.machine
         card = {
             "name": f"ghostline-{role}",
-            "version": args.version,
+            "version": version,
             "role": role,
             "file": os.path.basename(path),
             "bytes": os.path.getsize(path),
             "weights": weights,
+            **({"weights_note": args.note} if args.note else {}),
             "parameters": params,
             "architecture": arch,
             "tokenizer": "SentencePiece BPE, 4,096 pieces, byte fallback, newline+indentation pieces, FIM control tokens (models/ghostline-tokenizer.model)",
@@ -84,7 +118,7 @@ def main():
                         last.get("distill", 0.5), 1 - last.get("distill", 0.5)),
                     "steps": last["draft_steps"], "tokens": last["draft_tokens"], "seconds": last["draft_time"]}}
                    if role == "draft" and last.get("draft_steps") else {}),
-                "machine": args.machine,
+                "machine": machine,
             },
             "data": data,
             "scores": scores,
@@ -92,11 +126,11 @@ def main():
         }
         json.dump(card, open(os.path.join(args.models, f"ghostline-{role}.card.json"), "w"), indent=1)
         pct = lambda x: "n/a" if x is None else f"{100 * x:.1f} %"
-        md = [f"# ghostline-{role} ({args.version})", "",
+        md = [f"# ghostline-{role} ({version})", "",
               f"- Parameters: {params:,} — {arch.get('block_count')} layers, width {arch.get('embedding_length')}, "
               f"{arch.get('attention.head_count')} heads, FFN {arch.get('feed_forward_length')}, context {arch.get('context_length')}",
-              f"- File: `{card['file']}` ({card['bytes'] / 1e6:.1f} MB, {weights} weights)",
-              f"- Training: {last['step']} steps, {last['tokens'] / 1e6:.2f} M tokens, {last['time'] / 60:.0f} min on {args.machine}",
+              f"- File: `{card['file']}` ({card['bytes'] / 1e6:.1f} MB, {weights} weights{'; ' + args.note if args.note else ''})",
+              f"- Training: {last['step']} steps, {last['tokens'] / 1e6:.2f} M tokens, {last['time'] / 60:.0f} min on {machine}",
               *([f"- Then distilled into the frozen target: {last['draft_steps']} steps, {last['draft_tokens'] / 1e6:.2f} M tokens, "
                  f"{last['draft_time'] / 60:.0f} min (KL to the target + cross-entropy on its greedy token)"]
                 if role == "draft" and last.get("draft_steps") else []),

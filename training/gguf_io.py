@@ -1,5 +1,6 @@
 """Minimal GGUF v3 reader and writer (llama architecture, F32 / F16 / Q8_0 tensors) and the
 tokenizer metadata of a SentencePiece model, as llama.cpp expects them."""
+import os
 import struct
 
 import numpy as np
@@ -10,6 +11,9 @@ ALIGN = 32
 U8, I8, U16, I16, U32, I32, F32, BOOL, STRING, ARRAY, U64, I64, F64 = range(13)
 # tensor types
 T_F32, T_F16, T_Q8_0 = 0, 1, 8
+# general.file_type (llama_ftype) of a file whose matrices are of that tensor type
+FILE_TYPE = {T_F32: 0, T_F16: 1, T_Q8_0: 7}
+QUANTIZATION_VERSION = 2
 # llama.cpp token types
 TOK_NORMAL, TOK_UNKNOWN, TOK_CONTROL, TOK_USER_DEFINED, TOK_UNUSED, TOK_BYTE = 1, 2, 3, 4, 5, 6
 
@@ -45,10 +49,14 @@ def _value(v):
 
 
 def quantize_q8_0(a):
+    """Q8_0 blocks of 32 as ggml's quantize_row_q8_0_ref makes them (what llama-quantize writes):
+    d = max|x| / 127 in float32, q = roundf(x * (1/d)) (halves away from zero), d stored as f16."""
     a = a.astype(np.float32).reshape(-1, 32)
     amax = np.abs(a).max(axis=1, keepdims=True)
-    d = amax / 127.0
-    q = np.where(d > 0, np.round(a / np.where(d > 0, d, 1)), 0).astype(np.int8)
+    d = (amax / np.float32(127.0)).astype(np.float32)
+    inv = np.where(d > 0, np.float32(1.0) / np.where(d > 0, d, np.float32(1.0)), np.float32(0.0)).astype(np.float32)
+    x = (a * inv).astype(np.float32)
+    q = (np.sign(x) * np.floor(np.abs(x) + np.float32(0.5))).astype(np.int8)
     out = np.zeros(a.shape[0], dtype=[("d", "<f2"), ("q", "i1", 32)])
     out["d"] = d[:, 0].astype(np.float16)
     out["q"] = q
@@ -78,6 +86,10 @@ def write_gguf(path, metadata, tensors, weight_type=T_F16):
         pad = (-len(data)) % ALIGN
         blobs.append(data + b"\0" * pad)
         offset += len(data) + pad
+    if "general.file_type" in metadata:
+        metadata = {**metadata, "general.file_type": FILE_TYPE[weight_type]}
+    if weight_type == T_Q8_0:
+        metadata = {**metadata, "general.quantization_version": QUANTIZATION_VERSION}
     kv = b"".join(_str(k) + _value(v) for k, v in metadata.items())
     header = GGUF_MAGIC + struct.pack("<IQQ", 3, len(tensors), len(metadata)) + kv + b"".join(infos)
     header += b"\0" * ((-len(header)) % ALIGN)
@@ -147,6 +159,78 @@ def read_gguf(path):
             raise ValueError(f"tensor type {ttype} not supported by this reader")
         tensors[name] = a.reshape(shape).copy()
     return meta, tensors
+
+
+def requantize_gguf(src, dst, weight_type, version=None):
+    """Copies GGUF `src` to `dst` with every matrix (last dimension a multiple of 32 for Q8_0)
+    re-encoded as `weight_type`; metadata is copied byte for byte except general.file_type (and
+    general.version when `version` is given). From an F16 file to Q8_0 this writes the tensor data
+    llama.cpp's `llama-quantize SRC DST q8_0` writes."""
+    buf = open(src, "rb").read()
+    meta, tensors = read_gguf(src)
+    pos = 4 + 4 + 8 + 8
+    n_tensors, n_kv = struct.unpack_from("<QQ", buf, 8)
+
+    def skip_value(t):
+        nonlocal pos
+        if t == STRING:
+            pos += 8 + struct.unpack_from("<Q", buf, pos)[0]
+        elif t == ARRAY:
+            kind, n = struct.unpack_from("<IQ", buf, pos)
+            pos += 12
+            if kind == STRING:
+                for _ in range(n):
+                    pos += 8 + struct.unpack_from("<Q", buf, pos)[0]
+            else:
+                pos += n * struct.calcsize("<" + {U8: "B", I8: "b", U16: "H", I16: "h", U32: "I", I32: "i", F32: "f",
+                                                   BOOL: "?", U64: "Q", I64: "q", F64: "d"}[kind])
+        else:
+            pos += struct.calcsize("<" + {U8: "B", I8: "b", U16: "H", I16: "h", U32: "I", I32: "i", F32: "f",
+                                          BOOL: "?", U64: "Q", I64: "q", F64: "d"}[t])
+
+    kv = bytearray()
+    for _ in range(n_kv):
+        start = pos
+        klen = struct.unpack_from("<Q", buf, pos)[0]
+        key = buf[pos + 8:pos + 8 + klen].decode("utf-8")
+        pos += 8 + klen
+        t = struct.unpack_from("<I", buf, pos)[0]
+        pos += 4
+        skip_value(t)
+        if weight_type == T_Q8_0 and key in ("general.file_type", "general.quantization_version"):
+            n_kv -= 1  # appended below, where llama-quantize writes them
+        elif key == "general.file_type":
+            kv += _str(key) + _value(FILE_TYPE[weight_type])
+        elif key == "general.version" and version is not None:
+            kv += _str(key) + _value(str(version))
+        else:
+            kv += buf[start:pos]
+    if weight_type == T_Q8_0:
+        kv += _str("general.quantization_version") + _value(QUANTIZATION_VERSION)
+        kv += _str("general.file_type") + _value(FILE_TYPE[weight_type])
+        n_kv += 2
+    infos, blobs, offset = [], [], 0
+    for name, arr in tensors.items():
+        ttype = T_F32 if arr.ndim == 1 else weight_type
+        if ttype == T_Q8_0 and arr.shape[-1] % 32 != 0:
+            ttype = T_F16
+        data = (arr.astype("<f4").tobytes() if ttype == T_F32 else
+                arr.astype("<f2").tobytes() if ttype == T_F16 else quantize_q8_0(arr))
+        dims = list(reversed(arr.shape))
+        infos.append(_str(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims)
+                     + struct.pack("<IQ", ttype, offset))
+        pad = (-len(data)) % ALIGN
+        blobs.append(data + b"\0" * pad)
+        offset += len(data) + pad
+    assert meta.get("general.alignment", ALIGN) == ALIGN
+    header = GGUF_MAGIC + struct.pack("<IQQ", 3, n_tensors, n_kv) + bytes(kv) + b"".join(infos)
+    header += b"\0" * ((-len(header)) % ALIGN)
+    tmp = dst + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(header)
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, dst)
 
 
 def pad_vocab_metadata(meta, vocab):

@@ -168,6 +168,10 @@ def main():
         if os.path.exists(card):
             tr = json.load(open(card)).get("training", {})
             step, tokens, train_seconds = tr.get("steps", 0), tr.get("tokens", 0), float(tr.get("seconds", 0))
+        dcard = os.path.join(args.init_from, "ghostline-draft.card.json")
+        if os.path.exists(dcard):  # the draft-only distillation the shipped draft already had
+            dd = json.load(open(dcard)).get("training", {}).get("draft_only_distillation") or {}
+            dsteps, dtokens, dseconds = dd.get("steps", 0), dd.get("tokens", 0), float(dd.get("seconds", 0))
         print(f"initialised from {args.init_from} (step {step}, {tokens} tokens, {train_seconds / 60:.1f} min trained)", flush=True)
     print(f"device={device} target={target.num_params()} params draft={draft.num_params()} params", flush=True)
 

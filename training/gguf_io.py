@@ -63,12 +63,10 @@ def quantize_q8_0(a):
     return out.tobytes()
 
 
-def write_gguf(path, metadata, tensors, weight_type=T_F16):
-    """metadata: ordered dict of key -> value (see _value); tensors: name -> numpy array (row-major,
-    PyTorch [out, in] shape; GGUF dims are written reversed). 1-D tensors stay F32."""
-    infos = []
-    blobs = []
-    offset = 0
+def _encode_tensors(tensors, weight_type):
+    """Tensor infos and aligned data blobs: 1-D tensors F32, matrices `weight_type` (Q8_0 falls
+    back to F16 where the last dimension is not a multiple of 32)."""
+    infos, blobs, offset = [], [], 0
     for name, arr in tensors.items():
         arr = np.ascontiguousarray(arr)
         ttype = T_F32 if arr.ndim == 1 else weight_type
@@ -86,17 +84,28 @@ def write_gguf(path, metadata, tensors, weight_type=T_F16):
         pad = (-len(data)) % ALIGN
         blobs.append(data + b"\0" * pad)
         offset += len(data) + pad
-    if "general.file_type" in metadata:
-        metadata = {**metadata, "general.file_type": FILE_TYPE[weight_type]}
-    if weight_type == T_Q8_0:
-        metadata = {**metadata, "general.quantization_version": QUANTIZATION_VERSION}
-    kv = b"".join(_str(k) + _value(v) for k, v in metadata.items())
-    header = GGUF_MAGIC + struct.pack("<IQQ", 3, len(tensors), len(metadata)) + kv + b"".join(infos)
+    return infos, blobs
+
+
+def _write_file(path, n_tensors, n_kv, kv, infos, blobs):
+    header = GGUF_MAGIC + struct.pack("<IQQ", 3, n_tensors, n_kv) + kv + b"".join(infos)
     header += b"\0" * ((-len(header)) % ALIGN)
     with open(path, "wb") as f:
         f.write(header)
         for b in blobs:
             f.write(b)
+
+
+def write_gguf(path, metadata, tensors, weight_type=T_F16):
+    """metadata: ordered dict of key -> value (see _value); tensors: name -> numpy array (row-major,
+    PyTorch [out, in] shape; GGUF dims are written reversed). 1-D tensors stay F32."""
+    infos, blobs = _encode_tensors(tensors, weight_type)
+    if "general.file_type" in metadata:
+        metadata = {**metadata, "general.file_type": FILE_TYPE[weight_type]}
+    if weight_type == T_Q8_0:
+        metadata = {**metadata, "general.quantization_version": QUANTIZATION_VERSION}
+    kv = b"".join(_str(k) + _value(v) for k, v in metadata.items())
+    _write_file(path, len(tensors), len(metadata), kv, infos, blobs)
 
 
 def read_gguf(path):
@@ -209,27 +218,10 @@ def requantize_gguf(src, dst, weight_type, version=None):
         kv += _str("general.quantization_version") + _value(QUANTIZATION_VERSION)
         kv += _str("general.file_type") + _value(FILE_TYPE[weight_type])
         n_kv += 2
-    infos, blobs, offset = [], [], 0
-    for name, arr in tensors.items():
-        ttype = T_F32 if arr.ndim == 1 else weight_type
-        if ttype == T_Q8_0 and arr.shape[-1] % 32 != 0:
-            ttype = T_F16
-        data = (arr.astype("<f4").tobytes() if ttype == T_F32 else
-                arr.astype("<f2").tobytes() if ttype == T_F16 else quantize_q8_0(arr))
-        dims = list(reversed(arr.shape))
-        infos.append(_str(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims)
-                     + struct.pack("<IQ", ttype, offset))
-        pad = (-len(data)) % ALIGN
-        blobs.append(data + b"\0" * pad)
-        offset += len(data) + pad
+    infos, blobs = _encode_tensors(tensors, weight_type)
     assert meta.get("general.alignment", ALIGN) == ALIGN
-    header = GGUF_MAGIC + struct.pack("<IQQ", 3, n_tensors, n_kv) + bytes(kv) + b"".join(infos)
-    header += b"\0" * ((-len(header)) % ALIGN)
     tmp = dst + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(header)
-        for b in blobs:
-            f.write(b)
+    _write_file(tmp, n_tensors, n_kv, bytes(kv), infos, blobs)
     os.replace(tmp, dst)
 
 

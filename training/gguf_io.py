@@ -100,10 +100,13 @@ def write_gguf(path, metadata, tensors, weight_type=T_F16):
     """metadata: ordered dict of key -> value (see _value); tensors: name -> numpy array (row-major,
     PyTorch [out, in] shape; GGUF dims are written reversed). 1-D tensors stay F32."""
     infos, blobs = _encode_tensors(tensors, weight_type)
-    if "general.file_type" in metadata:
-        metadata = {**metadata, "general.file_type": FILE_TYPE[weight_type]}
     if weight_type == T_Q8_0:
-        metadata = {**metadata, "general.quantization_version": QUANTIZATION_VERSION}
+        # where llama-quantize (and requantize_gguf) put them: last, in this order
+        metadata = {k: v for k, v in metadata.items() if k not in ("general.file_type", "general.quantization_version")}
+        metadata = {**metadata, "general.quantization_version": QUANTIZATION_VERSION,
+                    "general.file_type": FILE_TYPE[weight_type]}
+    elif "general.file_type" in metadata:
+        metadata = {**metadata, "general.file_type": FILE_TYPE[weight_type]}
     kv = b"".join(_str(k) + _value(v) for k, v in metadata.items())
     _write_file(path, len(tensors), len(metadata), kv, infos, blobs)
 

@@ -31,14 +31,20 @@ const base = {
 describe.skipIf(!hasNumpy)("grown stand-in (bench/grown-standin.py)", () => {
   const dir = mkdtempSync(join(tmpdir(), "ghostline-grown-"));
   const grownPath = join(dir, "grown.gguf");
+  const sourcePath = join(dir, "shipped-f16.gguf");
   let shape: { dim: number; layers: number; ffn: number; heads: number; vocab: number; params: number };
   let shipped: LlamaCppEngine;
   let grown: LlamaCppEngine;
 
   beforeAll(async () => {
-    const out = execFileSync(PY, [join(ROOT, "bench/grown-standin.py"), "--out", grownPath, "--dim", "352", "--layers", "7", "--ffn", "1024", "--vocab", "12000"], { encoding: "utf8" });
+    // Both sides in f16: the shipped q8_0 target re-encoded (its values, exactly) and the grown
+    // network written from that. With q8_0 weights llama.cpp also quantizes activations per block,
+    // and the grown network's rescaled norms round those differently: its text then left the
+    // shipped model's at a near-tie on one task of ten (session 28).
+    execFileSync(PY, [join(ROOT, "training/quantize.py"), "--in", TARGET, "--out", sourcePath, "--type", "f16"], { encoding: "utf8" });
+    const out = execFileSync(PY, [join(ROOT, "bench/grown-standin.py"), "--src", sourcePath, "--out", grownPath, "--dim", "352", "--layers", "7", "--ffn", "1024", "--vocab", "12000"], { encoding: "utf8" });
     shape = JSON.parse(out.trim().split("\n").pop()!) as typeof shape;
-    shipped = await createLlamaCppEngine({ ...base, modelPath: TARGET });
+    shipped = await createLlamaCppEngine({ ...base, modelPath: sourcePath });
     grown = await createLlamaCppEngine({ ...base, modelPath: grownPath });
   }, 120_000);
 
@@ -51,11 +57,11 @@ describe.skipIf(!hasNumpy)("grown stand-in (bench/grown-standin.py)", () => {
   it("is the larger network", () => {
     expect(shape).toMatchObject({ dim: 352, layers: 7, ffn: 1024, heads: 11, vocab: 12000 });
     expect(shape.params).toBeGreaterThan(2 * 5_004_032);
-    expect(statSync(grownPath).size).toBeGreaterThan(2 * statSync(TARGET).size);
+    expect(statSync(grownPath).size).toBeGreaterThan(2 * statSync(sourcePath).size);
   });
 
   it("writes the shipped model's greedy completions", async () => {
-    const tasks = repoFimTasks(6);
+    const tasks = repoFimTasks(10);
     let tokens = 0;
     for (const [i, t] of tasks.entries()) {
       const req = makeRequest({ prefix: t.prefix, suffix: t.suffix }, { affinityKey: `doc${i}`, stop: { maxTokens: 24, stop: [], mode: "none" } });

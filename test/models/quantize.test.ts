@@ -58,14 +58,20 @@ describe.skipIf(!hasNumpy)("training/quantize.py", () => {
     expect(mf["general.file_type"]).toBe(1);
     expect(mf["general.version"]).toBe("test-f16");
     expect(mf["general.quantization_version"]).toBe(2); // copied verbatim: only file_type (and version) change
-    // f16 → q8_0 of the dequantized shipped weights lands on the same blocks again
+    // f16 → q8_0 of the dequantized shipped weights: f16 rounds d·q, so a value may move, but by
+    // at most one quantization step of its block (d = max|x|/127), never more
     const back = join(dir, "back.gguf");
     quantize(f16, back, "q8_0", String(meta(TARGET)["general.version"]));
     expect(py(
       "import numpy as np\nfrom gguf_io import read_gguf\n" +
         `a = read_gguf(${JSON.stringify(TARGET)})[1]; b = read_gguf(${JSON.stringify(back)})[1]\n` +
-        "print(sorted(a) == sorted(b), max(float(np.abs(a[k] - b[k]).max()) for k in a))",
-    ).trim()).toBe("True 0.0");
+        "worst = 0.0\n" +
+        "for k in a:\n" +
+        "    if a[k].ndim < 2: worst = max(worst, float(np.abs(a[k] - b[k]).max()) * 1e9); continue\n" +
+        "    x = a[k].reshape(-1, 32); d = np.abs(x).max(axis=1, keepdims=True) / 127\n" +
+        "    worst = max(worst, float((np.abs(x - b[k].reshape(-1, 32)) / np.where(d > 0, d, 1)).max()))\n" +
+        "print(sorted(a) == sorted(b), worst <= 1.0001)",
+    ).trim()).toBe("True True");
   }, 120_000);
 
   it("an f16 re-encoding of the shipped target loads in llama.cpp and completes like it", async () => {

@@ -15,6 +15,7 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join, relative } from "node:path";
+import { percentile } from "../src/experiments/stats.js";
 import { getLlama, LlamaLogLevel, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -33,10 +34,7 @@ const threads = Number(opt("--threads") ?? 1);
 const gen = Number(opt("--gen") ?? 32);
 const SIZES = [1, 2, 5, 9];
 
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))]!;
-};
+const quantile = (xs: number[], q: number) => percentile([...xs].sort((a, b) => a - b), q);
 
 async function main() {
   const llama = await getLlama({ gpu: false, build: "never", skipDownload: true, usePrebuiltBinaries: true, progressLogs: false, logLevel: LlamaLogLevel.error });

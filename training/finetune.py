@@ -26,7 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from parity import model_from_gguf  # noqa: E402
 from export import export_model, load_sp, DEFAULT_TOKENIZER  # noqa: E402
-from gguf_io import T_F16, T_F32, T_Q8_0  # noqa: E402
+from gguf_io import FILE_TYPE, T_F16  # noqa: E402
 from cpu_tuning import keep_freed_memory  # noqa: E402
 
 
@@ -137,7 +137,7 @@ def main():
     name = f"{base_name}-{args.version}"
     # the fine-tuned version is stored as its base is (q8_0 for the shipped target), so an A/B
     # experiment compares the fine-tuning, not the weight format
-    weight_type = {7: T_Q8_0, 0: T_F32}.get(meta.get("general.file_type"), T_F16)
+    weight_type = {ft: t for t, ft in FILE_TYPE.items()}.get(meta.get("general.file_type"), T_F16)
     export_model(model.cpu(), sp, args.out, name, version=args.version, weight_type=weight_type,
                  extra={"ghostline.base_model": base_name, "ghostline.base_version": str(meta.get("general.version", ""))})
     card = {

@@ -113,6 +113,12 @@ def write_gguf(path, metadata, tensors, weight_type=T_F16):
 
 def read_gguf(path):
     """Returns (metadata dict, tensors dict name -> float32 numpy array in PyTorch shape)."""
+    meta, tensors, _ = _read_gguf(path)
+    return meta, tensors
+
+
+def _read_gguf(path):
+    """read_gguf's result plus each metadata entry's bytes as stored (key -> bytes), in file order."""
     buf = open(path, "rb").read()
     pos = 0
 
@@ -142,10 +148,12 @@ def read_gguf(path):
     assert buf[:4] == GGUF_MAGIC, "not a GGUF file"
     pos = 4
     version, n_tensors, n_kv = take("I"), take("Q"), take("Q")
-    meta = {}
+    meta, raw = {}, {}
     for _ in range(n_kv):
+        start = pos
         k = string()
         meta[k] = value(take("I"))
+        raw[k] = buf[start:pos]
     infos = []
     for _ in range(n_tensors):
         name = string()
@@ -170,7 +178,7 @@ def read_gguf(path):
         else:
             raise ValueError(f"tensor type {ttype} not supported by this reader")
         tensors[name] = a.reshape(shape).copy()
-    return meta, tensors
+    return meta, tensors, raw
 
 
 def requantize_gguf(src, dst, weight_type, version=None):
@@ -178,53 +186,24 @@ def requantize_gguf(src, dst, weight_type, version=None):
     re-encoded as `weight_type`; metadata is copied byte for byte except general.file_type (and
     general.version when `version` is given). From an F16 file to Q8_0 this writes the tensor data
     llama.cpp's `llama-quantize SRC DST q8_0` writes."""
-    buf = open(src, "rb").read()
-    meta, tensors = read_gguf(src)
-    pos = 4 + 4 + 8 + 8
-    n_tensors, n_kv = struct.unpack_from("<QQ", buf, 8)
-
-    def skip_value(t):
-        nonlocal pos
-        if t == STRING:
-            pos += 8 + struct.unpack_from("<Q", buf, pos)[0]
-        elif t == ARRAY:
-            kind, n = struct.unpack_from("<IQ", buf, pos)
-            pos += 12
-            if kind == STRING:
-                for _ in range(n):
-                    pos += 8 + struct.unpack_from("<Q", buf, pos)[0]
-            else:
-                pos += n * struct.calcsize("<" + {U8: "B", I8: "b", U16: "H", I16: "h", U32: "I", I32: "i", F32: "f",
-                                                   BOOL: "?", U64: "Q", I64: "q", F64: "d"}[kind])
-        else:
-            pos += struct.calcsize("<" + {U8: "B", I8: "b", U16: "H", I16: "h", U32: "I", I32: "i", F32: "f",
-                                          BOOL: "?", U64: "Q", I64: "q", F64: "d"}[t])
-
-    kv = bytearray()
-    for _ in range(n_kv):
-        start = pos
-        klen = struct.unpack_from("<Q", buf, pos)[0]
-        key = buf[pos + 8:pos + 8 + klen].decode("utf-8")
-        pos += 8 + klen
-        t = struct.unpack_from("<I", buf, pos)[0]
-        pos += 4
-        skip_value(t)
+    meta, tensors, raw = _read_gguf(src)
+    entries = []
+    for key, stored in raw.items():
         if weight_type == T_Q8_0 and key in ("general.file_type", "general.quantization_version"):
-            n_kv -= 1  # appended below, where llama-quantize writes them
-        elif key == "general.file_type":
-            kv += _str(key) + _value(FILE_TYPE[weight_type])
+            continue  # appended below, where llama-quantize writes them
+        if key == "general.file_type":
+            entries.append(_str(key) + _value(FILE_TYPE[weight_type]))
         elif key == "general.version" and version is not None:
-            kv += _str(key) + _value(str(version))
+            entries.append(_str(key) + _value(str(version)))
         else:
-            kv += buf[start:pos]
+            entries.append(stored)
     if weight_type == T_Q8_0:
-        kv += _str("general.quantization_version") + _value(QUANTIZATION_VERSION)
-        kv += _str("general.file_type") + _value(FILE_TYPE[weight_type])
-        n_kv += 2
+        entries.append(_str("general.quantization_version") + _value(QUANTIZATION_VERSION))
+        entries.append(_str("general.file_type") + _value(FILE_TYPE[weight_type]))
     infos, blobs = _encode_tensors(tensors, weight_type)
     assert meta.get("general.alignment", ALIGN) == ALIGN
     tmp = dst + ".tmp"
-    _write_file(tmp, n_tensors, n_kv, bytes(kv), infos, blobs)
+    _write_file(tmp, len(tensors), len(entries), b"".join(entries), infos, blobs)
     os.replace(tmp, dst)
 
 

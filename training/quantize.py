@@ -6,8 +6,8 @@
 Metadata is copied unchanged except general.file_type (and general.quantization_version for Q8_0).
 From F16 to Q8_0 every tensor's data is byte for byte what llama.cpp's `llama-quantize IN OUT q8_0`
 writes (ggml's reference rounding; norms stay F32); only the order of tensors in the header may
-differ, since llama-quantize reorders them. The shipped models/ghostline-{target,draft}.gguf are
-this tool's q8_0 output from the f16 exports.
+differ, since llama-quantize reorders them. (training/export.py --type q8_0, which wrote the
+shipped models/ghostline-{target,draft}.gguf, encodes the same way through gguf_io.write_gguf.)
 """
 import argparse
 import json

@@ -17,6 +17,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { getLlama, LlamaLogLevel, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { mulberry32 } from "../src/core/random.js";
+import { editSimilarity, makeTasks, type Task } from "./eval-tasks.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -30,62 +31,6 @@ const { values: args } = parseArgs({
   },
 });
 
-
-/** 1 - Levenshtein distance / max length (1 = identical). */
-export function editSimilarity(a: string, b: string): number {
-  if (a === b) return 1;
-  const n = a.length;
-  const m = b.length;
-  if (!n || !m) return 0;
-  let prev = Array.from({ length: m + 1 }, (_, j) => j);
-  for (let i = 1; i <= n; i++) {
-    const cur = [i];
-    for (let j = 1; j <= m; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return 1 - prev[m]! / Math.max(n, m);
-}
-
-interface Task {
-  kind: "line" | "multi" | "rest";
-  lang: string;
-  prefix: string;
-  suffix: string;
-  middle: string;
-}
-
-function makeTasks(docs: { text: string; lang: string }[], n: number, rnd: () => number): Task[] {
-  const tasks: Task[] = [];
-  let guard = 0;
-  while (tasks.length < n && guard++ < n * 50) {
-    const doc = docs[Math.floor(rnd() * docs.length)]!;
-    const lines = doc.text.split("\n");
-    if (lines.length < 12) continue;
-    const kind: Task["kind"] = (["line", "multi", "rest"] as const)[tasks.length % 3]!;
-    const li = 5 + Math.floor(rnd() * (lines.length - 10));
-    const line = lines[li]!;
-    const indent = line.length - line.trimStart().length;
-    const content = line.slice(indent);
-    if (content.trim().length < 6 || content.length > 120) continue;
-    if (/^(\/\/|#|\*|\/\*)/.test(content.trim())) continue; // comments are not application code
-    const before = lines.slice(0, li).join("\n") + "\n" + line.slice(0, indent);
-    if (kind === "line") {
-      tasks.push({ kind, lang: "", prefix: before, suffix: "\n" + lines.slice(li + 1).join("\n"), middle: content });
-    } else if (kind === "rest") {
-      const cut = 1 + Math.floor(rnd() * (content.length - 1)); // at least one character typed, at least one left
-      tasks.push({ kind, lang: "", prefix: before + content.slice(0, cut), suffix: "\n" + lines.slice(li + 1).join("\n"), middle: content.slice(cut) });
-    } else {
-      const count = 2 + Math.floor(rnd() * 4);
-      const mid = [content, ...lines.slice(li + 1, li + count)].join("\n");
-      if (mid.length > 400) continue;
-      tasks.push({ kind, lang: "", prefix: before, suffix: "\n" + lines.slice(li + count).join("\n"), middle: mid });
-    }
-    tasks[tasks.length - 1]!.lang = doc.lang;
-  }
-  return tasks;
-}
 
 function fimTokens(model: LlamaModel, t: Task, maxPrompt: number): Token[] {
   const id = (s: string) => model.tokenize(s, true)[0]!;

@@ -21,7 +21,7 @@ export const DEFAULT_DRAFT = resolve(PACKAGE_ROOT, "models", "ghostline-draft.gg
 /** The llama.cpp engine's prompt budgets from the config (the server's and the benchmarks'). */
 export function llamaPromptBudgets(config: Config): LlamaCppEngineOptions["budgets"] {
   const r = config.requests;
-  return { prefixTokens: r.prefixTokens, suffixTokens: r.suffixTokens, extraTokens: r.extraTokens, prefixAlignLines: r.prefixAlignLines, layoutMaxTokens: r.defaultMaxTokens };
+  return { prefixTokens: r.prefixTokens, suffixTokens: r.suffixTokens, extraTokens: r.extraTokens, prefixAlignLines: r.prefixAlignLines, layoutMaxTokens: r.defaultMaxTokens, anchorLine: r.anchorLine };
 }
 
 /** Options of createEngine. */

@@ -101,6 +101,15 @@ export const ConfigSchema = z.object({
       prefixTokens: z.number().int().min(16).default(1_024),
       /** When the prefix is cut to its budget, the cut moves in steps of this many lines (KV reuse). */
       prefixAlignLines: z.number().int().min(1).max(256).default(16),
+      /**
+       * Line-anchored middle with token healing (llama.cpp engine): the prompt's prefix ends where
+       * the cursor line's content starts, and the content typed before the cursor follows the
+       * middle marker, its last token healed. A keystroke then evaluates one prompt position
+       * instead of two or more (with PSM families such as Qwen2.5-Coder it no longer re-evaluates
+       * the suffix), and rest-of-line completions of the shipped model matched the real line more
+       * often (bench/anchored-middle.ts, docs/performance.md).
+       */
+      anchorLine: z.boolean().default(true),
       suffixTokens: z.number().int().min(0).default(256),
       extraTokens: z.number().int().min(0).default(512),
       /**

@@ -11,6 +11,10 @@ const SHARE = 0.25;
 /** Smallest useful remainder for a partially included extra snippet (tokens). */
 const MIN_PARTIAL_EXTRA = 8;
 
+/** Line-anchored middle: most typed tokens after the middle marker, least prefix room left. */
+const MAX_TYPED_TOKENS = 64;
+const MIN_ANCHORED_PREFIX = 16;
+
 /**
  * Builds the token prompt of `family` for `input` within `budget`.
  *
@@ -67,7 +71,9 @@ export function buildTokenPrompt(family: FimFamily, input: FimInput, budget: Tok
   const share = Math.floor(avail * SHARE);
   const suf = showSuffix ? keepStartTokens(input.suffix, Math.min(suffixB, share), tokenize, joined) : { tokens: [], truncated: false };
   const extra = extraTokens(spec, input, Math.min(extraB, share, avail - suf.tokens.length), tok, render);
-  const pre = keepEndTokens(input.prefix, Math.min(prefixB, avail - suf.tokens.length - extra.tokens.length), tokenize, align, joined);
+  const prefixRoom = Math.min(prefixB, avail - suf.tokens.length - extra.tokens.length);
+  const anchor = budget.anchorLine && tok.detokenize ? lineAnchor(input.prefix, prefixRoom, tokenize, tok.detokenize) : undefined;
+  const pre = keepEndTokens(anchor ? anchor.prefix : input.prefix, prefixRoom - (anchor?.tokens.length ?? 0), tokenize, align, joined);
 
   const tokens: number[] = useBos ? [tok.bos!] : [];
   for (const s of spec.layout) {
@@ -77,6 +83,8 @@ export function buildTokenPrompt(family: FimFamily, input: FimInput, budget: Tok
     else if (s.slot === "suffix") tokens.push(...suf.tokens);
     else if (!extra.asComments) tokens.push(...extra.tokens);
   }
+
+  if (anchor) tokens.push(...anchor.tokens);
 
   const stopTokenIds = new Set<number>();
   for (const name of spec.stopTokens) {
@@ -89,7 +97,28 @@ export function buildTokenPrompt(family: FimFamily, input: FimInput, budget: Tok
     truncated: pre.truncated || suf.truncated,
     stopTokenIds: [...stopTokenIds],
     stopStrings: [...spec.stopStrings],
+    ...(anchor ? { typed: { text: anchor.typed, tokenCount: anchor.tokens.length } } : {}),
   };
+}
+
+/**
+ * The line anchor of `prefix` (see TokenBudget.anchorLine): the prefix up to the cursor line's
+ * content and that content's tokens; undefined when the line has no content before the cursor, or
+ * when the content is too long to be worth it or its tokens do not give it back.
+ */
+function lineAnchor(
+  prefix: string,
+  room: number,
+  tokenize: (t: string) => number[],
+  detokenize: (tokens: readonly number[]) => string,
+): { prefix: string; typed: string; tokens: number[] } | undefined {
+  const line = prefix.slice(prefix.lastIndexOf("\n") + 1);
+  const typed = line.trimStart();
+  if (typed.length === 0) return undefined;
+  const tokens = tokenize(typed);
+  if (tokens.length > MAX_TYPED_TOKENS || room - tokens.length < MIN_ANCHORED_PREFIX) return undefined;
+  if (detokenize(tokens) !== typed) return undefined; // e.g. a tokenizer that adds a leading space
+  return { prefix: prefix.slice(0, prefix.length - typed.length), typed, tokens };
 }
 
 /**

@@ -21,6 +21,15 @@ export interface TokenBudget {
    * values keep the prompt start stable while the user types, so KV prefix reuse survives.
    */
   prefixAlignLines?: number;
+  /**
+   * Line-anchored middle: the prefix ends at the start of the cursor line's content (after its
+   * indentation) and the content typed before the cursor follows the middle marker as the start of
+   * the middle (`TokenPrompt.typed`). The keystrokes of one line then share the whole prompt up to
+   * the middle marker, and the middle starts where training's middles start. Off when the typed
+   * content is longer than 64 tokens, would squeeze the prefix below 16, or does not round-trip
+   * through the tokenizer (which must then have `detokenize`).
+   */
+  anchorLine?: boolean;
 }
 
 /** Character budgets of a text prompt (remote engines tokenize themselves). */
@@ -43,6 +52,8 @@ export interface PromptTokenizer {
    */
   tokenizeJoined?(lines: readonly string[]): number[];
   tokenId(text: string): number | undefined;
+  /** Optional: token ids back to text. A line-anchored prompt needs it (to check that the typed text round-trips). */
+  detokenize?(tokens: readonly number[]): string;
   bos?: number;
   eos?: number;
 }
@@ -56,6 +67,12 @@ export interface TokenPrompt {
   stopTokenIds: number[];
   /** Text stops for the same purpose (rendered forms of the control tokens). */
   stopStrings: string[];
+  /**
+   * With `anchorLine`: the cursor line's content before the cursor, whose tokens (`tokenCount`,
+   * tokenized on their own, as a middle) end `tokens`. Absent: the prompt ends with the family's
+   * last control token (or the prefix), as usual.
+   */
+  typed?: { text: string; tokenCount: number };
 }
 
 /** A prompt as plain text plus the stop strings to send with it. */

@@ -3,7 +3,7 @@
  * pass, asking at every position for the next token (greedy argmax, or drawn by llama.cpp's
  * sampler when sampling) or for the transformed next-token distribution, and erases rejected tokens.
  */
-import type { ControlledEvaluateInputItem, LlamaContextSequence, Token } from "node-llama-cpp";
+import type { ControlledEvaluateInputItem, LlamaContextSequence, Token, TokenBias } from "node-llama-cpp";
 import type { SamplingParams } from "../core/types.js";
 import { isGreedy, type TokenDist } from "./sampling.js";
 
@@ -45,14 +45,19 @@ export function samplingOptions(sampling: SamplingParams): {
   };
 }
 
-/** Wraps a node-llama-cpp sequence as a TargetEvaluator for the given sampling parameters. */
+/**
+ * Wraps a node-llama-cpp sequence as a TargetEvaluator for the given sampling parameters.
+ * `firstBias` (token healing) constrains the first output position of the first pass only.
+ */
 export function createTargetEvaluator(
   sequence: LlamaContextSequence,
   sampling: SamplingParams,
+  firstBias?: TokenBias,
 ): TargetEvaluator {
   const greedy = isGreedy(sampling);
   const options = greedy ? undefined : samplingOptions(sampling);
   const generateNext = greedy ? { token: true as const } : { probabilities: true as const, options };
+  let bias = firstBias;
   return {
     get length() {
       return sequence.nextTokenIndex;
@@ -60,7 +65,13 @@ export function createTargetEvaluator(
     async evaluate(tokens, lead = [], seeds) {
       const drawn = !greedy && seeds !== undefined;
       const items: ControlledEvaluateInputItem[] = [...(lead as Token[])];
-      tokens.forEach((t, i) => items.push([t as Token, { generateNext: drawn ? { token: true, options: { ...options, seed: seeds[i] ?? 0 } } : generateNext }]));
+      tokens.forEach((t, i) => {
+        const next = drawn ? { token: true as const, options: { ...options, seed: seeds[i] ?? 0 } } : generateNext;
+        // greedy: the default options of node-llama-cpp's sampler are temperature 0 (argmax)
+        const constrained = i === 0 && bias ? { ...next, options: { ...("options" in next ? next.options : {}), tokenBias: bias } } : next;
+        items.push([t as Token, { generateNext: constrained }]);
+      });
+      bias = undefined;
       const out = await sequence.controlledEvaluate(items);
       return out.slice(lead.length).map((o) =>
         greedy || drawn

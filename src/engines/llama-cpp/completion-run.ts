@@ -3,7 +3,7 @@
  * chunked prefill, the decode loop (plain or speculative), stop rules, deadline and cancellation,
  * and exact usage accounting. Emits EngineEvents through `emit`.
  */
-import type { LlamaContextSequence, Token } from "node-llama-cpp";
+import type { LlamaContextSequence, Token, TokenBias } from "node-llama-cpp";
 import type { EngineEvent, EngineRequest, SpeculativeStats, StopReason, Usage } from "../../core/types.js";
 import { createStopMatcher } from "../../postprocess/index.js";
 import type { CostModel } from "../../speculation/adaptive-k.js";
@@ -41,6 +41,31 @@ export interface CompletionRunInput {
   onPrefillChunk?: (evaluated: number) => void;
   /** Engine-wide pass-cost model of the adaptive controller. */
   costs?: CostModel;
+  /**
+   * Token healing (line-anchored prompts): the prompt lacks the typed text's last token, whose
+   * text is `text`; the first generated token is constrained by `bias` to start with it, and
+   * `text` is cut from the output (which starts at the cursor).
+   */
+  heal?: { text: string; bias: TokenBias };
+}
+
+/** Cuts `text` from the start of a stream of pieces (what healing's first token re-generates). */
+export function createHealStrip(text: string): (piece: string) => string {
+  let left = text;
+  return (piece) => {
+    if (!left || !piece) return piece;
+    if (piece.startsWith(left)) {
+      const rest = piece.slice(left.length);
+      left = "";
+      return rest;
+    }
+    if (left.startsWith(piece)) {
+      left = left.slice(piece.length);
+      return "";
+    }
+    left = ""; // cannot happen under the constraint; emit as is rather than lose text
+    return piece;
+  };
 }
 
 /**
@@ -114,7 +139,7 @@ async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGene
     for (const name of names) {
       if (name === "client" && request.clientDraft)
         sources.push(
-          createClientSource(request.clientDraft, tokens.length, {
+          createClientSource((input.heal?.text ?? "") + request.clientDraft, tokens.length, {
             tokenize: input.tokenize,
             detokenize: (t) => input.detokenize([...t]),
           }),
@@ -140,6 +165,7 @@ async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGene
     { prefix: request.fim.prefix, suffix: request.fim.suffix },
   );
   const detok = createIncrementalDetokenizer(input.detokenize);
+  const strip = input.heal ? createHealStrip(input.heal.text) : (piece: string) => piece;
   const decodeStart = performance.now();
   let consumed = 0;
   let stopReason: StopReason | undefined;
@@ -149,7 +175,7 @@ async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGene
 
   const decoder = speculativeDecode(
     {
-      target: createTargetEvaluator(target, request.sampling),
+      target: createTargetEvaluator(target, request.sampling, input.heal?.bias),
       prompt: tokens,
       lead: tokens.slice(prefilled, tokens.length - 1),
       sampling: request.sampling,
@@ -169,7 +195,7 @@ async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGene
     consumed++;
     usage.completionTokens++;
     if (input.isEog(token) || stopIds.has(token)) return "eos";
-    const piece = detok.push(token);
+    const piece = strip(detok.push(token));
     pendingTokens++;
     if (piece) {
       const r = matcher.push(piece);
@@ -239,7 +265,7 @@ async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGene
     reason !== "end_of_block" &&
     reason !== "deadline"
   ) {
-    const tail = matcher.push(detok.flush()).emit + matcher.flush();
+    const tail = matcher.push(strip(detok.flush())).emit + matcher.flush();
     if (tail) {
       text += tail;
       yield { type: "delta", text: tail, tokens: pendingTokens };

@@ -8,12 +8,12 @@
  */
 import { setMaxListeners } from "node:events";
 import { basename } from "node:path";
-import type { LlamaContext, LlamaModel, Token } from "node-llama-cpp";
+import { TokenBias, type LlamaContext, type LlamaModel, type Token } from "node-llama-cpp";
 import { GhostlineError, toGhostlineError } from "../../core/errors.js";
 import type { DraftSourceName, Engine, EngineEvent, EngineInfo, EngineRequest } from "../../core/types.js";
 import { linkedAbort } from "../../core/abort.js";
 import { LruMap } from "../../core/lru-map.js";
-import { buildTokenPrompt, chooseSplitRule, createJoinedTokenizer, detectFamily, type SplitRule } from "../../prompt/index.js";
+import { buildTokenPrompt, chooseSplitRule, createJoinedTokenizer, detectFamily, type SplitRule, type TokenPrompt } from "../../prompt/index.js";
 import { CostModel } from "../../speculation/adaptive-k.js";
 import { NgramIndex } from "../../speculation/ngram-index.js";
 import { runCompletion } from "./completion-run.js";
@@ -45,8 +45,17 @@ export interface LlamaCppEngineOptions {
    * so requests that differ only in those get the same prompt and reuse each other's KV state (a
    * client's 1-token warm-up and its 24-token keystrokes; line and block mode). The server passes
    * requests.defaultMaxTokens. Larger maxTokens still shrink the room. Capped at half the context.
+   * anchorLine: line-anchored middle with token healing (TokenBudget.anchorLine; the server passes
+   * requests.anchorLine, default on).
    */
-  budgets: { prefixTokens: number; suffixTokens: number; extraTokens: number; prefixAlignLines?: number; layoutMaxTokens?: number };
+  budgets: {
+    prefixTokens: number;
+    suffixTokens: number;
+    extraTokens: number;
+    prefixAlignLines?: number;
+    layoutMaxTokens?: number;
+    anchorLine?: boolean;
+  };
   speculative: { enabled: boolean; sources: DraftSourceName[]; maxK: number; k?: number };
   onProgress?: (loaded: number, label: string) => void;
   logger?: EngineLogger;
@@ -151,6 +160,9 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
   private readonly ngramIndexes: NgramIndex[];
   private readonly closing = new AbortController();
   private readonly tokenMemo = new LruMap<string, readonly number[]>(4096);
+  /** Token healing: each vocabulary entry's text (built on first use) and the constraint per healed text. */
+  private pieces: string[] | undefined;
+  private readonly healBiases = new LruMap<string, TokenBias | null>(512);
   /** Special-token names → ids (a handful per family; looked up on every request). */
   private readonly tokenIds = new Map<string, number | undefined>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -223,6 +235,43 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
     return this.model.detokenize(tokens as Token[], false, lastTokens as Token[] | undefined);
   }
 
+  /**
+   * Token healing of a line-anchored prompt: its typed tokens are tokenized as a whole, so their
+   * last token is often cut where the cursor happens to be (`fo|` of `foo`), which training never
+   * shows inside a middle. That token is dropped and the first generated token must start with its
+   * text. Without a typed part, or when no vocabulary entry fits, the prompt is used as built.
+   */
+  private heal(prompt: TokenPrompt): { prompt: TokenPrompt; heal?: { text: string; bias: TokenBias } } {
+    const typed = prompt.typed;
+    if (!typed || typed.tokenCount === 0) return { prompt };
+    const kept = prompt.tokens.slice(prompt.tokens.length - typed.tokenCount, -1);
+    const keptText = this.detokenize(kept);
+    if (!typed.text.startsWith(keptText) || keptText.length === typed.text.length) return { prompt };
+    const text = typed.text.slice(keptText.length);
+    const bias = this.healBias(text);
+    if (!bias) return { prompt };
+    return { prompt: { ...prompt, tokens: prompt.tokens.slice(0, -1) }, heal: { text, bias } };
+  }
+
+  /** "never" for every vocabulary entry whose text does not start with `text` (null: none does). */
+  private healBias(text: string): TokenBias | null {
+    const hit = this.healBiases.get(text);
+    if (hit !== undefined) return hit;
+    if (!this.pieces) {
+      const n = this.model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
+      this.pieces = Array.from({ length: n }, (_, t) => this.model.detokenize([t as Token], false));
+    }
+    let allowed = 0;
+    const bias = new TokenBias(this.model.tokenizer);
+    this.pieces.forEach((piece, t) => {
+      if (piece.startsWith(text)) allowed++;
+      else bias.set(t as Token, "never");
+    });
+    const result = allowed > 0 ? bias : null;
+    this.healBiases.set(text, result);
+    return result;
+  }
+
   /** The id of a single (special) token spelled `text`, if the vocabulary has one. */
   private tokenId(text: string): number | undefined {
     if (this.tokenIds.has(text)) return this.tokenIds.get(text);
@@ -290,7 +339,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
           `maxTokens ${request.stop.maxTokens} leaves no room for a prompt in a ${this.contextSize}-token context`,
         );
       const bos = this.model.tokens.bos ?? undefined;
-      const prompt = buildTokenPrompt(
+      const built = buildTokenPrompt(
         this.family,
         request.fim,
         { prefixAlignLines: 16, ...this.opts.budgets, maxPromptTokens },
@@ -298,10 +347,12 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
           tokenize: (t) => this.tokenize(t),
           ...(this.joinedTokenizer ? { tokenizeJoined: this.joinedTokenizer } : {}),
           tokenId: (t) => this.tokenId(t),
+          detokenize: (t) => this.detokenize(t),
           ...(bos !== undefined && this.model.tokens.shouldPrependBosToken ? { bos } : {}),
           ...(this.model.tokens.eos !== null ? { eos: this.model.tokens.eos } : {}),
         },
       );
+      const { prompt, heal } = this.heal(built);
       const empty = (stopReason: "cancelled") =>
         ({
           type: "done",
@@ -384,6 +435,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
         counters: this.counters,
         costs: this.costs,
         ...(this.opts.onPrefillChunk ? { onPrefillChunk: this.opts.onPrefillChunk } : {}),
+        ...(heal ? { heal } : {}),
       });
     } catch (e) {
       invalidate?.(); // the sequence's state is unknown after a native failure

@@ -1,0 +1,181 @@
+/**
+ * Would an "anchored middle" complete as well as the prompt the engine builds today?
+ *
+ * A keystroke's first pass today evaluates the changed last prefix token and `<fim_middle>` after
+ * it (SPM order: `<fim_suffix> suffix <fim_prefix> prefix <fim_middle>`), at least two positions.
+ * An anchored middle keeps an earlier keystroke's prompt, `… <fim_prefix> P <fim_middle>`, and puts
+ * the text typed since P after `<fim_middle>` as the start of the middle, so a keystroke would
+ * evaluate one position (docs/known-issues.md, "Request lifecycle"). Training tokenises a middle
+ * as a whole, so a typed fragment's last token is out of distribution where the cursor cuts a
+ * word; token healing drops that token and constrains the first generated token to start with its
+ * text.
+ *
+ * This compares, on held-out rest-of-line tasks (cursor inside a line, as while typing), greedy
+ * rest-of-line completions of three layouts for anchors `j` characters before the cursor (or
+ * `line`: at the start of the line's content, after its indentation):
+ *   canonical  the prompt as built today (prefix up to the cursor, then `<fim_middle>`)
+ *   anchored   prefix up to the anchor, `<fim_middle>`, then the typed text's tokens
+ *   healed     as anchored without the typed text's last token; the first generated token must
+ *              start with that token's text (which is then cut from the output)
+ * and reports exact match and edit similarity against the real rest of the line, and how often
+ * each layout's completion equals the canonical one.
+ *
+ *   npx tsx bench/anchored-middle.ts [--model models/ghostline-target.gguf] [--n 150] [--seed 42]
+ *       [--anchors 1,2,4,8,line] [--heldout training/work/corpus/heldout.jsonl]
+ */
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { getLlama, LlamaLogLevel, TokenBias, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+import { mulberry32 } from "../src/core/random.js";
+import { editSimilarity, makeTasks } from "../training/eval-tasks.js";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const { values: args } = parseArgs({
+  options: {
+    model: { type: "string", default: join(ROOT, "models/ghostline-target.gguf") },
+    heldout: { type: "string", default: join(ROOT, "training/work/corpus/heldout.jsonl") },
+    n: { type: "string", default: "150" },
+    seed: { type: "string", default: "42" },
+    anchors: { type: "string", default: "1,2,4,8,line" },
+    threads: { type: "string", default: "1" },
+  },
+});
+
+const llama = await getLlama({ gpu: false, build: "never", skipDownload: true, usePrebuiltBinaries: true, progressLogs: false, logLevel: LlamaLogLevel.error });
+const model: LlamaModel = await llama.loadModel({ modelPath: args.model });
+const ctxSize = Math.min(model.trainContextSize, 1024);
+const ctx = await model.createContext({ contextSize: ctxSize, sequences: 1, threads: Number(args.threads), flashAttention: false });
+const seq: LlamaContextSequence = ctx.getSequence();
+const special = (s: string): Token => model.tokenize(s, true)[0]!;
+const [SUF, PRE, MID] = [special("<fim_suffix>"), special("<fim_prefix>"), special("<fim_middle>")];
+const BOS = 1 as Token;
+const EOS = 2 as Token;
+const tok = (s: string): Token[] => model.tokenize(s, false);
+const MAX_GEN = 48;
+
+/**
+ * Where a task's prompt starts: the first line start from which the prefix fits the room (as the
+ * engine cuts prefixes at line starts, so that the keystrokes of one line share a prompt start).
+ */
+function promptStart(prefix: string, suffix: string): number {
+  const room = ctxSize - MAX_GEN - 16 - tok(suffix).slice(0, 96).length - 4;
+  let start = 0;
+  while (tok(prefix.slice(start)).length > room) {
+    const next = prefix.indexOf("\n", start);
+    if (next < 0) break;
+    start = next + 1;
+  }
+  return start;
+}
+
+/** The head of a prompt up to and including `<fim_middle>`, the prefix taken from `start`. */
+function fim(prefix: string, suffix: string, start: number): Token[] {
+  return [BOS, SUF, ...tok(suffix).slice(0, 96), PRE, ...tok(prefix.slice(start)), MID];
+}
+
+// Text of every vocabulary entry, for the healing constraint.
+const vocab = (model.fileInfo.metadata.tokenizer?.ggml?.tokens as unknown[] | undefined)?.length ?? 0;
+if (!vocab) throw new Error("the GGUF has no tokenizer.ggml.tokens");
+const pieces: string[] = [];
+for (let t = 0; t < vocab; t++) pieces.push(model.detokenize([t as Token]));
+const allowedFor = new Map<string, TokenBias>();
+function healBias(text: string): TokenBias {
+  let bias = allowedFor.get(text);
+  if (!bias) {
+    bias = new TokenBias(model.tokenizer);
+    for (let t = 0; t < vocab; t++) if (!pieces[t]!.startsWith(text)) bias.set(t as Token, "never");
+    allowedFor.set(text, bias);
+  }
+  return bias;
+}
+
+/** Greedy rest of line after `prompt` (its last token is evaluated with the first output); `bias` constrains the first token. */
+async function greedyLine(prompt: Token[], bias?: TokenBias): Promise<Token[]> {
+  await seq.clearHistory();
+  const out: Token[] = [];
+  const first = bias ? { token: true, options: { temperature: 0, tokenBias: bias } } : { token: true };
+  let res = await seq.controlledEvaluate([...prompt.slice(0, -1), [prompt[prompt.length - 1]!, { generateNext: first }]]);
+  let next = res[res.length - 1]?.next?.token;
+  while (next !== undefined && next !== null && next !== EOS && out.length < MAX_GEN) {
+    out.push(next);
+    if (model.detokenize(out).includes("\n")) break;
+    res = await seq.controlledEvaluate([[next, { generateNext: { token: true } }]]);
+    next = res[0]?.next?.token;
+  }
+  return out;
+}
+
+const firstLine = (s: string): string => s.split("\n")[0]!;
+const docs = readFileSync(args.heldout, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { text: string; lang: string });
+// training/evaluate.ts's tasks for the same seed, its rest-of-line third
+const tasks = makeTasks(docs, 3 * Number(args.n), mulberry32(Number(args.seed)))
+  .filter((t) => t.kind === "rest")
+  .map((t) => {
+    const line = t.prefix.slice(t.prefix.lastIndexOf("\n") + 1);
+    return { ...t, typedInLine: line.trimStart().length };
+  });
+/** Anchors: a number of characters before the cursor, or "line" (the start of the line's content). */
+const anchors = args.anchors.split(",");
+const charsFor = (spec: string, t: { typedInLine: number }): number => (spec === "line" ? t.typedInLine : Number(spec));
+type Score = { n: number; exact: number; sim: number; sameAsCanonical: number; firstPositions: number };
+const zero = (): Score => ({ n: 0, exact: 0, sim: 0, sameAsCanonical: 0, firstPositions: 0 });
+const scores: Record<string, Score> = { canonical: zero() };
+for (const j of anchors) for (const layout of ["canonical", "anchored", "healed"]) scores[`${layout} j=${j}`] = zero();
+const add = (key: string, text: string, expected: string, canonical: string, positions: number): void => {
+  const s = scores[key]!;
+  s.n++;
+  s.exact += text.trimEnd() === expected.trimEnd() ? 1 : 0;
+  s.sim += editSimilarity(text.trimEnd(), expected.trimEnd());
+  s.sameAsCanonical += text === canonical ? 1 : 0;
+  s.firstPositions += positions;
+};
+
+const t0 = Date.now();
+for (let i = 0; i < tasks.length; i++) {
+  const t = tasks[i]!;
+  const start = promptStart(t.prefix.slice(0, -t.typedInLine), t.suffix);
+  const canonicalPrompt = fim(t.prefix, t.suffix, start);
+  const canonical = firstLine(model.detokenize(await greedyLine(canonicalPrompt)));
+  // what the keystroke before would have left in the KV cache: the prompt one character earlier
+  const before = fim(t.prefix.slice(0, -1), t.suffix, start);
+  let common = 0;
+  while (common < before.length && before[common] === canonicalPrompt[common]) common++;
+  add("canonical", canonical, t.middle, canonical, canonicalPrompt.length - common);
+  for (const spec of anchors) {
+    const j = charsFor(spec, t);
+    if (!(j > 0 && j <= t.typedInLine)) continue;
+    add(`canonical j=${spec}`, canonical, t.middle, canonical, canonicalPrompt.length - common);
+    const head = fim(t.prefix.slice(0, -j), t.suffix, start);
+    const typed = tok(t.prefix.slice(-j));
+    const anchored = firstLine(model.detokenize(await greedyLine([...head, ...typed])));
+    // positions a keystroke evaluates: the typed tokens that differ from those one character earlier
+    const typedBefore = j > 1 ? tok(t.prefix.slice(-j, -1)) : [];
+    let same = 0;
+    while (same < typedBefore.length && typedBefore[same] === typed[same]) same++;
+    add(`anchored j=${spec}`, anchored, t.middle, canonical, typed.length - same);
+    const heal = pieces[typed[typed.length - 1]!]!;
+    const healedOut = await greedyLine([...head, ...typed.slice(0, -1)], healBias(heal));
+    const healedText = model.detokenize(healedOut);
+    const healed = firstLine(healedText.startsWith(heal) ? healedText.slice(heal.length) : healedText);
+    // healed: the kept typed tokens that differ from those kept one character earlier; at least the
+    // last kept position (or <fim_middle>) is evaluated again for its logits
+    const kept = typed.slice(0, -1);
+    const keptBefore = typedBefore.slice(0, -1);
+    let keptSame = 0;
+    while (keptSame < keptBefore.length && keptBefore[keptSame] === kept[keptSame]) keptSame++;
+    add(`healed j=${spec}`, healed, t.middle, canonical, Math.max(1, kept.length - keptSame));
+  }
+  const w = 30;
+  process.stderr.write(`\r[${"#".repeat(Math.round(((i + 1) / tasks.length) * w)).padEnd(w, "-")}] ${i + 1}/${tasks.length}`);
+}
+process.stderr.write("\n");
+
+const pct = (x: number, n: number): string => `${((x / Math.max(n, 1)) * 100).toFixed(1)} %`;
+console.log(`${tasks.length} rest-of-line tasks (seed ${args.seed}), ${args.model.split("/").pop()}, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+console.log("layout            tasks  exact     edit sim  = canonical  positions/keystroke");
+for (const [key, s] of Object.entries(scores))
+  console.log(`${key.padEnd(17)} ${String(s.n).padStart(5)}  ${pct(s.exact, s.n).padStart(7)}  ${pct(s.sim, s.n).padStart(8)}  ${pct(s.sameAsCanonical, s.n).padStart(10)}  ${(s.firstPositions / Math.max(s.n, 1)).toFixed(2)}`);
+mkdirSync(join(ROOT, "bench/out"), { recursive: true });
+writeFileSync(join(ROOT, "bench/out/anchored-middle.json"), JSON.stringify({ model: args.model, seed: args.seed, tasks: tasks.length, scores }, null, 1));
+await llama.dispose();

@@ -72,7 +72,7 @@ export function buildTokenPrompt(family: FimFamily, input: FimInput, budget: Tok
   const suf = showSuffix ? keepStartTokens(input.suffix, Math.min(suffixB, share), tokenize, joined) : { tokens: [], truncated: false };
   const extra = extraTokens(spec, input, Math.min(extraB, share, avail - suf.tokens.length), tok, render);
   const prefixRoom = Math.min(prefixB, avail - suf.tokens.length - extra.tokens.length);
-  const anchor = budget.anchorLine && tok.detokenize ? lineAnchor(input.prefix, prefixRoom, tokenize, tok.detokenize) : undefined;
+  const anchor = budget.anchorLine && tok.detokenize ? lineAnchor(input.prefix, prefixRoom, tokenize, (t) => tok.detokenize!(t)) : undefined;
   const pre = keepEndTokens(anchor ? anchor.prefix : input.prefix, prefixRoom - (anchor?.tokens.length ?? 0), tokenize, align, joined);
 
   const tokens: number[] = useBos ? [tok.bos!] : [];

@@ -190,3 +190,52 @@ describe("buildTokenPrompt: a stable prompt start while typing (KV reuse)", () =
     expect(restarts).toBeLessThanOrEqual(2);
   });
 });
+
+describe("buildTokenPrompt: line-anchored middle (anchorLine)", () => {
+  const withDetok = (family: FimFamily) => {
+    const tok = fakeTokenizer(VOCABS[family]);
+    return { ...tok, detokenize: (ids: readonly number[]) => tok.decode([...ids]) };
+  };
+  const anchored = (family: FimFamily, source: string, budget: Partial<TokenBudget> = {}, tok = withDetok(family)) => {
+    const out = buildTokenPrompt(family, splitAtCursor(source), { ...BIG, anchorLine: true, ...budget }, tok);
+    return { ...out, text: tok.decode(out.tokens) };
+  };
+
+  it("ends the prefix at the cursor line's content and puts the typed content after the middle marker", () => {
+    const r = anchored("ghostline", "def f(x):\n    return x.up█\nprint(1)");
+    expect(r.text).toBe("⟦BOS⟧⟦<fim_suffix>⟧\nprint(1)⟦<fim_prefix>⟧def f(x):\n    ⟦<fim_middle>⟧return x.up");
+    expect(r.typed).toEqual({ text: "return x.up", tokenCount: "return x.up".length });
+    // PSM (Qwen): the suffix no longer follows the typed text
+    expect(anchored("qwen", "a = b█\nc").text).toBe("⟦<|fim_prefix|>⟧⟦<|fim_suffix|>⟧\nc⟦<|fim_middle|>⟧a = b");
+  });
+
+  it("keystrokes of one line share the whole prompt up to the middle marker (one new token each)", () => {
+    for (const family of ["ghostline", "qwen", "starcoder"] as const) {
+      const a = anchored(family, "x = 1\n  let v = fo█\ny()").tokens;
+      const b = anchored(family, "x = 1\n  let v = foo█\ny()").tokens;
+      expect(b.slice(0, a.length)).toEqual(a);
+      expect(b.length).toBe(a.length + 1);
+    }
+  });
+
+  it("is the usual prompt when the line has no content before the cursor, without detokenize, or when the content does not round-trip", () => {
+    const plain = build("ghostline", "def f(x):\n    █\nprint(1)");
+    expect(anchored("ghostline", "def f(x):\n    █\nprint(1)").tokens).toEqual(plain.tokens);
+    expect(anchored("ghostline", "def f(x):\n    █\nprint(1)").typed).toBeUndefined();
+    const tok = fakeTokenizer(VOCABS.ghostline);
+    const noDetok = buildTokenPrompt("ghostline", splitAtCursor("a\n  bc█\n"), { ...BIG, anchorLine: true }, tok);
+    expect(noDetok.typed).toBeUndefined();
+    expect(noDetok.tokens).toEqual(build("ghostline", "a\n  bc█\n").tokens);
+    const lossy = { ...withDetok("ghostline"), detokenize: (ids: readonly number[]) => " " + tok.decode([...ids]) };
+    expect(anchored("ghostline", "a\n  bc█\n", {}, lossy).typed).toBeUndefined();
+  });
+
+  it("falls back to the usual prompt for a line of more than 64 tokens, and counts the typed tokens in the prefix budget", () => {
+    expect(anchored("ghostline", `a\n${"x".repeat(65)}█\n`).typed).toBeUndefined();
+    expect(anchored("ghostline", `a\n${"x".repeat(64)}█\n`).typed?.tokenCount).toBe(64);
+    const r = anchored("ghostline", `${"line\n".repeat(40)}  abcdef█\n`, { prefixTokens: 30, prefixAlignLines: 1 });
+    const pre = r.tokens.indexOf(4);
+    expect(r.tokens.length - pre - 1 - 1).toBeLessThanOrEqual(30); // prefix + typed within prefixTokens (marker excluded)
+    expect(r.text.endsWith("⟦<fim_middle>⟧abcdef")).toBe(true);
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * The line-anchored middle with token healing (requests.anchorLine): one prompt position per
+ * keystroke within a line, the healed first token checked against node-llama-cpp driven by hand,
+ * and greedy speculative output still identical to plain decoding on healed prompts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getLlama, LlamaLogLevel, TokenBias, type Llama, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+import type { DraftSourceName, EngineRequest, FimInput } from "../../src/core/types.js";
+import { createLlamaCppEngine, type LlamaCppEngine } from "../../src/engines/llama-cpp/llama-cpp-engine.js";
+import { collect, DRAFT, makeRequest, repoFimTasks, TARGET } from "./helpers.js";
+
+const budgets = { prefixTokens: 200, suffixTokens: 60, extraTokens: 0 };
+let anchored: LlamaCppEngine;
+let plainLayout: LlamaCppEngine;
+beforeAll(async () => {
+  const make = (anchorLine: boolean) =>
+    createLlamaCppEngine({
+      modelPath: TARGET,
+      draftPath: DRAFT,
+      threads: 1,
+      draftThreads: 1,
+      sequences: 1,
+      prefillChunk: 64,
+      gpu: false,
+      budgets: { ...budgets, anchorLine },
+      speculative: { enabled: false, sources: ["client", "ngram", "draft-model"], maxK: 8 },
+    });
+  anchored = await make(true);
+  plainLayout = await make(false);
+});
+afterAll(async () => {
+  await anchored?.close();
+  await plainLayout?.close();
+});
+
+/**
+ * Repo tasks with the cursor moved into the middle of its line's content, the rest of the line not
+ * typed yet (as while typing; left in the suffix, the stop rules would cut a completion that
+ * repeats it).
+ */
+const midLine = (n: number): (FimInput & { name: string; rest: string })[] =>
+  repoFimTasks(n * 3, 500, 160)
+    .map((t) => {
+      const line = t.suffix.slice(0, Math.max(0, t.suffix.indexOf("\n")));
+      const indent = line.length - line.trimStart().length;
+      const at = indent + Math.floor((line.length - indent) / 2);
+      return { ...t, prefix: t.prefix + line.slice(0, at), suffix: t.suffix.slice(line.length), rest: line.slice(at) };
+    })
+    .filter((t) => t.prefix.slice(t.prefix.lastIndexOf("\n") + 1).trim().length >= 3 && t.rest.length >= 3)
+    .slice(0, n);
+
+describe("line-anchored middle", () => {
+  it("a keystroke inside a line evaluates one prompt position (two with the usual layout)", async () => {
+    const evaluated = { anchored: [] as number[], plainLayout: [] as number[] };
+    for (const t of midLine(4)) {
+      for (const [name, engine] of [["anchored", anchored], ["plainLayout", plainLayout]] as const) {
+        await collect(engine, makeRequest({ prefix: t.prefix, suffix: t.suffix }, { affinityKey: "k" }));
+        // the user types the next character of the line; the text after the cursor stays
+        const next = await collect(engine, makeRequest({ prefix: t.prefix + t.rest[0], suffix: t.suffix }, { affinityKey: "k" }));
+        evaluated[name].push(next.usage.promptTokensEvaluated);
+      }
+    }
+    expect(evaluated.anchored).toEqual([1, 1, 1, 1]);
+    expect(Math.min(...evaluated.plainLayout)).toBeGreaterThanOrEqual(2);
+  });
+
+  describe("healing, against node-llama-cpp driven by hand", () => {
+    let llama: Llama;
+    let model: LlamaModel;
+    let seq: LlamaContextSequence;
+    beforeAll(async () => {
+      llama = await getLlama({ gpu: false, build: "never", skipDownload: true, usePrebuiltBinaries: true, progressLogs: false, logLevel: LlamaLogLevel.error });
+      model = await llama.loadModel({ modelPath: TARGET });
+      const ctx = await model.createContext({ contextSize: 512, sequences: 1, threads: 1, flashAttention: false });
+      seq = ctx.getSequence();
+    });
+    afterAll(async () => {
+      await llama?.dispose();
+    });
+
+    it("drops the typed text's last token, constrains the first token to start with its text, and cuts that text from the output", async () => {
+      const vocab = model.fileInfo.metadata.tokenizer.ggml.tokens.length;
+      const pieces = Array.from({ length: vocab }, (_, t) => model.detokenize([t as Token]));
+      let healedTasks = 0;
+      for (const t of midLine(6)) {
+        const MAX = 12;
+        const got = await collect(anchored, makeRequest({ prefix: t.prefix, suffix: t.suffix }, { stop: { maxTokens: MAX, stop: [], mode: "none" } }));
+        // by hand: the engine's prompt up to <fim_middle>, the typed tokens but the last, the constraint
+        const lineStart = t.prefix.lastIndexOf("\n") + 1;
+        const typedText = t.prefix.slice(lineStart).trimStart();
+        const anchorPrefix = t.prefix.slice(0, t.prefix.length - typedText.length);
+        const head = anchored.sequenceTokens(0).slice(0, anchored.sequenceTokens(0).indexOf(model.tokenize("<fim_middle>", true)[0]!) + 1);
+        const typed = model.tokenize(typedText, false);
+        const heal = pieces[typed[typed.length - 1]!]!;
+        const bias = new TokenBias(model.tokenizer);
+        pieces.forEach((p, i) => {
+          if (!p.startsWith(heal)) bias.set(i as Token, "never");
+        });
+        const prompt = [...head, ...typed.slice(0, -1)] as Token[];
+        await seq.clearHistory();
+        let res = await seq.controlledEvaluate([...prompt.slice(0, -1), [prompt[prompt.length - 1]!, { generateNext: { token: true, options: { tokenBias: bias } } }]]);
+        const out: Token[] = [];
+        let next = res[res.length - 1]?.next.token;
+        while (next !== undefined && next !== null && !model.isEogToken(next) && out.length < MAX) {
+          out.push(next);
+          res = await seq.controlledEvaluate([[next, { generateNext: { token: true } }]]);
+          next = res[0]?.next.token;
+        }
+        const text = model.detokenize(out);
+        // an end-of-generation token is never masked (node-llama-cpp ignores "never" for it): an empty middle
+        expect(text === "" || text.startsWith(heal), `${t.name}: ${JSON.stringify(text)} starts with ${JSON.stringify(heal)}`).toBe(true);
+        expect(got.text, t.name).toBe(text.slice(heal.length));
+        expect(anchorPrefix.length).toBeGreaterThan(0);
+        if (typed.length > 0) healedTasks++;
+      }
+      expect(healedTasks).toBeGreaterThanOrEqual(4);
+    });
+  });
+
+  const SOURCES: DraftSourceName[][] = [["client"], ["ngram"], ["draft-model"], ["client", "ngram", "draft-model"]];
+  for (const [ti, t] of midLine(6).entries()) {
+    it(`task ${ti} ${t.name}: speculative greedy output is the plain output on a healed prompt`, async () => {
+      const req = (over: Partial<EngineRequest>) =>
+        makeRequest({ prefix: t.prefix, suffix: t.suffix }, { affinityKey: "spec", stop: { maxTokens: 16, stop: [], mode: "none" }, ...over });
+      const plain = await collect(anchored, req({}));
+      const kv = anchored.sequenceTokens(0);
+      let clientAccepted = 0;
+      for (const sources of SOURCES)
+        for (const clientDraft of [plain.text, plain.text.slice(0, 3) + "#@!" + plain.text.slice(3)]) {
+          const spec = await collect(anchored, req({ speculative: { enabled: true, sources, k: 3, maxK: 6 }, clientDraft }));
+          expect(spec.text, `${sources.join("+")} draft ${JSON.stringify(clientDraft)}`).toBe(plain.text);
+          expect(anchored.sequenceTokens(0)).toEqual(kv);
+          if (sources.length === 1 && sources[0] === "client" && clientDraft === plain.text) clientAccepted += spec.usage.speculative?.accepted.client ?? 0;
+        }
+      // the client's own suggestion is the model's output: after the healed first token its drafts line up
+      if (plain.usage.completionTokens > 2) expect(clientAccepted).toBeGreaterThan(0);
+    });
+  }
+});

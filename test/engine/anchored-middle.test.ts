@@ -117,6 +117,27 @@ describe("line-anchored middle", () => {
     });
   });
 
+  it("sampling on a healed prompt: a seed gives the same completion twice, with and without speculation", async () => {
+    for (const t of midLine(3)) {
+      const req = (spec: boolean) =>
+        makeRequest(
+          { prefix: t.prefix, suffix: t.suffix },
+          {
+            sampling: { temperature: 0.8, topP: 0.95, topK: 40, seed: 7 },
+            stop: { maxTokens: 12, stop: [], mode: "none" },
+            speculative: spec ? { enabled: true, sources: ["ngram", "draft-model"], k: 2, maxK: 4 } : { enabled: false },
+          },
+        );
+      const a = await collect(anchored, req(false));
+      const b = await collect(anchored, req(false));
+      expect(b.text, t.name).toBe(a.text);
+      expect(a.usage.completionTokens).toBeGreaterThan(0);
+      const c = await collect(anchored, req(true));
+      const d = await collect(anchored, req(true));
+      expect(d.text, t.name).toBe(c.text);
+    }
+  });
+
   const SOURCES: DraftSourceName[][] = [["client"], ["ngram"], ["draft-model"], ["client", "ngram", "draft-model"]];
   for (const [ti, t] of midLine(6).entries()) {
     it(`task ${ti} ${t.name}: speculative greedy output is the plain output on a healed prompt`, async () => {

@@ -112,12 +112,14 @@ async function main(): Promise<void> {
   // --spec-sources LIST: which draft sources speculation uses (config.speculative.sources, e.g.
   // client,ngram without the draft model), likewise
   const specSources = opt("--spec-sources");
+  // --no-anchor-line: the usual prompt layout instead of the line-anchored middle (config.requests.anchorLine)
   const configInput = {
     ...(args.includes("--no-spec") ? { speculative: { enabled: false } } : specSources !== undefined ? { speculative: { sources: specSources.split(",").filter(Boolean) } } : {}),
     ...(debounceMs !== undefined ? { client: { debounceMs: Number(debounceMs) } } : {}),
     requests: {
       ...(paceMs !== undefined ? { paceMultilineMs: Number(paceMs) } : {}),
       ...(parkMs !== undefined ? { parkAbortedMs: Number(parkMs) } : {}),
+      ...(args.includes("--no-anchor-line") ? { anchorLine: false } : {}),
     },
   };
   const config = ConfigSchema.parse(configInput);

@@ -12,7 +12,15 @@ import { collect, DRAFT, makeRequest, repoFimTasks, TARGET } from "./helpers.js"
 const budgets = { prefixTokens: 200, suffixTokens: 60, extraTokens: 0 };
 let anchored: LlamaCppEngine;
 let plainLayout: LlamaCppEngine;
+// the same model driven by hand through node-llama-cpp
+let llama: Llama;
+let model: LlamaModel;
+let seq: LlamaContextSequence;
 beforeAll(async () => {
+  llama = await getLlama({ gpu: false, build: "never", skipDownload: true, usePrebuiltBinaries: true, progressLogs: false, logLevel: LlamaLogLevel.error });
+  model = await llama.loadModel({ modelPath: TARGET });
+  const ctx = await model.createContext({ contextSize: 512, sequences: 1, threads: 1, flashAttention: false });
+  seq = ctx.getSequence();
   const make = (anchorLine: boolean) =>
     createLlamaCppEngine({
       modelPath: TARGET,
@@ -31,6 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await anchored?.close();
   await plainLayout?.close();
+  await llama?.dispose();
 });
 
 /**
@@ -65,18 +74,6 @@ describe("line-anchored middle", () => {
   });
 
   describe("healing, against node-llama-cpp driven by hand", () => {
-    let llama: Llama;
-    let model: LlamaModel;
-    let seq: LlamaContextSequence;
-    beforeAll(async () => {
-      llama = await getLlama({ gpu: false, build: "never", skipDownload: true, usePrebuiltBinaries: true, progressLogs: false, logLevel: LlamaLogLevel.error });
-      model = await llama.loadModel({ modelPath: TARGET });
-      const ctx = await model.createContext({ contextSize: 512, sequences: 1, threads: 1, flashAttention: false });
-      seq = ctx.getSequence();
-    });
-    afterAll(async () => {
-      await llama?.dispose();
-    });
 
     it("drops the typed text's last token, constrains the first token to start with its text, and cuts that text from the output", async () => {
       const vocab = model.fileInfo.metadata.tokenizer.ggml.tokens.length;
@@ -96,6 +93,8 @@ describe("line-anchored middle", () => {
         pieces.forEach((p, i) => {
           if (!p.startsWith(heal)) bias.set(i as Token, "never");
         });
+        // the engine masks end-of-generation tokens too (TokenBias.set skips them)
+        (bias as unknown as { _biases: Map<number, number> })._biases.set(model.tokens.eos!, -Infinity);
         const prompt = [...head, ...typed.slice(0, -1)] as Token[];
         await seq.clearHistory();
         let res = await seq.controlledEvaluate([...prompt.slice(0, -1), [prompt[prompt.length - 1]!, { generateNext: { token: true, options: { tokenBias: bias } } }]]);
@@ -107,8 +106,7 @@ describe("line-anchored middle", () => {
           next = res[0]?.next.token;
         }
         const text = model.detokenize(out);
-        // an end-of-generation token is never masked (node-llama-cpp ignores "never" for it): an empty middle
-        expect(text === "" || text.startsWith(heal), `${t.name}: ${JSON.stringify(text)} starts with ${JSON.stringify(heal)}`).toBe(true);
+        expect(text.startsWith(heal), `${t.name}: ${JSON.stringify(text)} starts with ${JSON.stringify(heal)}`).toBe(true);
         expect(got.text, t.name).toBe(text.slice(heal.length));
         expect(anchorPrefix.length).toBeGreaterThan(0);
         if (typed.length > 0) healedTasks++;
@@ -139,22 +137,42 @@ describe("line-anchored middle", () => {
   });
 
   const SOURCES: DraftSourceName[][] = [["client"], ["ngram"], ["draft-model"], ["client", "ngram", "draft-model"]];
-  for (const [ti, t] of midLine(6).entries()) {
-    it(`task ${ti} ${t.name}: speculative greedy output is the plain output on a healed prompt`, async () => {
+  it("speculative greedy output is the plain output on healed prompts, but for rare near-ties of the target's own logits", async () => {
+    const tasks = midLine(12);
+    const mismatched = new Set<string>();
+    let clientAccepted = 0;
+    for (const t of tasks) {
       const req = (over: Partial<EngineRequest>) =>
         makeRequest({ prefix: t.prefix, suffix: t.suffix }, { affinityKey: "spec", stop: { maxTokens: 16, stop: [], mode: "none" }, ...over });
       const plain = await collect(anchored, req({}));
       const kv = anchored.sequenceTokens(0);
-      let clientAccepted = 0;
       for (const sources of SOURCES)
         for (const clientDraft of [plain.text, plain.text.slice(0, 3) + "#@!" + plain.text.slice(3)]) {
           const spec = await collect(anchored, req({ speculative: { enabled: true, sources, k: 3, maxK: 6 }, clientDraft }));
-          expect(spec.text, `${sources.join("+")} draft ${JSON.stringify(clientDraft)}`).toBe(plain.text);
-          expect(anchored.sequenceTokens(0)).toEqual(kv);
           if (sources.length === 1 && sources[0] === "client" && clientDraft === plain.text) clientAccepted += spec.usage.speculative?.accepted.client ?? 0;
+          if (spec.text === plain.text) {
+            expect(anchored.sequenceTokens(0)).toEqual(kv);
+            continue;
+          }
+          // A multi-position verify pass computes the logits with other kernels than a one-position
+          // pass (docs/known-issues.md, "Quantized weights and greedy identity"): where the target's
+          // two best tokens are nearly tied, the pick can differ. Allowed only there.
+          mismatched.add(t.name);
+          const other = anchored.sequenceTokens(0);
+          let d = 0;
+          while (kv[d] === other[d]) d++;
+          await seq.clearHistory();
+          const ctx = kv.slice(0, d) as Token[];
+          const out = await seq.controlledEvaluate([...ctx.slice(0, -1), [ctx[ctx.length - 1]!, { generateNext: { probabilities: true, options: { temperature: 1, topK: 0 } } }]]);
+          const probs = out[out.length - 1]!.next.probabilities!;
+          const [pa, pb] = [probs.get(kv[d] as Token) ?? 0, probs.get(other[d] as Token) ?? 0];
+          const best = Math.max(...probs.values());
+          expect(Math.abs(pa - pb), `${t.name}: ${sources.join("+")} diverged at a near-tie`).toBeLessThan(0.05);
+          expect(Math.max(pa, pb)).toBeGreaterThan(best - 0.05);
         }
-      // the client's own suggestion is the model's output: after the healed first token its drafts line up
-      if (plain.usage.completionTokens > 2) expect(clientAccepted).toBeGreaterThan(0);
-    });
-  }
+    }
+    expect(mismatched.size, [...mismatched].join(", ")).toBeLessThanOrEqual(2);
+    // the client's own suggestion is the model's output: after the healed first token its drafts line up
+    expect(clientAccepted).toBeGreaterThan(0);
+  });
 });

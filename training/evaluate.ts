@@ -6,7 +6,10 @@
  *   - multi-line infill: 2–5 whole lines are the middle; exact match and edit similarity
  *   - rest-of-line infill: the cursor sits at a random point inside a line's content and the middle
  *     is the rest of that line (what an IDE asks for while the user types); exact match and edit
- *     similarity. Reported beside, never instead of, whole-line single-line infill.
+ *     similarity. Reported beside, never instead of, whole-line single-line infill. Scored on the
+ *     usual prompt (prefix up to the cursor): the model's own skill, comparable across model
+ *     versions. The server lays such prompts out line-anchored with token healing
+ *     (requests.anchorLine), which bench/anchored-middle.ts scores on the same tasks.
  *   - draft/target greedy agreement: fraction of target-greedy tokens the draft predicts too
  *     (teacher-forced on the target's output) — the greedy speculative acceptance rate
  *

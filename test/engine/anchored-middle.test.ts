@@ -6,10 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getLlama, LlamaLogLevel, TokenBias, type Llama, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import type { DraftSourceName, EngineRequest, FimInput } from "../../src/core/types.js";
-import { createLlamaCppEngine, type LlamaCppEngine } from "../../src/engines/llama-cpp/llama-cpp-engine.js";
-import { collect, DRAFT, makeRequest, repoFimTasks, TARGET } from "./helpers.js";
+import type { LlamaCppEngine } from "../../src/engines/llama-cpp/llama-cpp-engine.js";
+import { collect, createOneSlotEngine, makeRequest, repoFimTasks, TARGET } from "./helpers.js";
 
-const budgets = { prefixTokens: 200, suffixTokens: 60, extraTokens: 0 };
 let anchored: LlamaCppEngine;
 let plainLayout: LlamaCppEngine;
 // the same model driven by hand through node-llama-cpp
@@ -21,20 +20,8 @@ beforeAll(async () => {
   model = await llama.loadModel({ modelPath: TARGET });
   const ctx = await model.createContext({ contextSize: 512, sequences: 1, threads: 1, flashAttention: false });
   seq = ctx.getSequence();
-  const make = (anchorLine: boolean) =>
-    createLlamaCppEngine({
-      modelPath: TARGET,
-      draftPath: DRAFT,
-      threads: 1,
-      draftThreads: 1,
-      sequences: 1,
-      prefillChunk: 64,
-      gpu: false,
-      budgets: { ...budgets, anchorLine },
-      speculative: { enabled: false, sources: ["client", "ngram", "draft-model"], maxK: 8 },
-    });
-  anchored = await make(true);
-  plainLayout = await make(false);
+  anchored = await createOneSlotEngine({ anchorLine: true });
+  plainLayout = await createOneSlotEngine({ anchorLine: false });
 });
 afterAll(async () => {
   await anchored?.close();

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { EngineEvent, EngineRequest, FimInput, Usage } from "../../src/core/types.js";
-import type { LlamaCppEngine } from "../../src/engines/llama-cpp/llama-cpp-engine.js";
+import { createLlamaCppEngine, type LlamaCppEngine } from "../../src/engines/llama-cpp/llama-cpp-engine.js";
 
 export const ROOT = new URL("../..", import.meta.url).pathname;
 export const TARGET = join(ROOT, "models/ghostline-target.gguf");
@@ -110,4 +110,22 @@ export async function taskWithLongOutput<T extends FimInput>(
     if (plain.usage.completionTokens >= minTokens) return { task, plain };
   }
   throw new Error(`none of ${tasks.length} tasks has a greedy completion of ${minTokens}+ tokens`);
+}
+
+/**
+ * The shipped target and draft on one sequence (every request runs on slot 0, so its KV state can
+ * be compared after each run), speculation off unless a request turns it on.
+ */
+export function createOneSlotEngine(budgets: { anchorLine?: boolean } = {}): Promise<LlamaCppEngine> {
+  return createLlamaCppEngine({
+    modelPath: TARGET,
+    draftPath: DRAFT,
+    threads: 1,
+    draftThreads: 1,
+    sequences: 1,
+    prefillChunk: 64,
+    gpu: false,
+    budgets: { prefixTokens: 200, suffixTokens: 60, extraTokens: 0, ...budgets },
+    speculative: { enabled: false, sources: ["client", "ngram", "draft-model"], maxK: 8 },
+  });
 }

@@ -1,22 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DraftSourceName, EngineRequest } from "../../src/core/types.js";
-import { createLlamaCppEngine, type LlamaCppEngine } from "../../src/engines/llama-cpp/llama-cpp-engine.js";
-import { collect, DRAFT, makeRequest, repoFimTasks, TARGET, taskWithLongOutput } from "./helpers.js";
+import type { LlamaCppEngine } from "../../src/engines/llama-cpp/llama-cpp-engine.js";
+import { collect, createOneSlotEngine, makeRequest, repoFimTasks, taskWithLongOutput } from "./helpers.js";
 
 // One sequence: every request runs on slot 0, so its KV state can be compared after each run.
 let engine: LlamaCppEngine;
 beforeAll(async () => {
-  engine = await createLlamaCppEngine({
-    modelPath: TARGET,
-    draftPath: DRAFT,
-    threads: 1,
-    draftThreads: 1,
-    sequences: 1,
-    prefillChunk: 64,
-    gpu: false,
-    budgets: { prefixTokens: 200, suffixTokens: 60, extraTokens: 0 },
-    speculative: { enabled: false, sources: ["client", "ngram", "draft-model"], maxK: 8 },
-  });
+  engine = await createOneSlotEngine();
 });
 afterAll(async () => {
   await engine?.close();

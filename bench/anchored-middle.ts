@@ -27,9 +27,10 @@
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { getLlama, LlamaLogLevel, TokenBias, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+import { getLlama, LlamaLogLevel, type LlamaContextSequence, type LlamaModel, type Token, type TokenBias } from "node-llama-cpp";
+import { healingBias, vocabularyPieces } from "../src/engines/llama-cpp/token-healing.js";
 import { mulberry32 } from "../src/core/random.js";
-import { editSimilarity, makeTasks } from "../training/eval-tasks.js";
+import { editSimilarity, greedy, makeTasks } from "../training/eval-tasks.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const { values: args } = parseArgs({
@@ -76,40 +77,25 @@ function fim(prefix: string, suffix: string, start: number): Token[] {
   return [BOS, SUF, ...tok(suffix).slice(0, 96), PRE, ...tok(prefix.slice(start)), MID];
 }
 
-// Text of every vocabulary entry, for the healing constraint.
-const vocab = (model.fileInfo.metadata.tokenizer?.ggml?.tokens as unknown[] | undefined)?.length ?? 0;
-if (!vocab) throw new Error("the GGUF has no tokenizer.ggml.tokens");
-const pieces: string[] = [];
-for (let t = 0; t < vocab; t++) pieces.push(model.detokenize([t as Token]));
-const allowedFor = new Map<string, TokenBias>();
-function healBias(text: string): TokenBias {
-  let bias = allowedFor.get(text);
-  if (!bias) {
-    bias = new TokenBias(model.tokenizer);
-    for (let t = 0; t < vocab; t++) if (!pieces[t]!.startsWith(text)) bias.set(t as Token, "never");
-    // TokenBias.set skips end-of-generation tokens; its map takes them (node-llama-cpp 3.21.1), as
-    // in the engine. --keep-eos leaves them unmasked (an end token then wins a fifth of the tasks).
-    if (!args["keep-eos"]) (bias as unknown as { _biases: Map<number, number> })._biases.set(EOS, -Infinity);
-    allowedFor.set(text, bias);
+// The engine's healing constraint (src/engines/llama-cpp/token-healing.ts), memoised per healed text.
+const pieces = vocabularyPieces(model);
+if (!pieces.length) throw new Error("the GGUF has no tokenizer.ggml.tokens");
+const biases = new Map<string, TokenBias | null>();
+function healBias(text: string): TokenBias | null {
+  if (!biases.has(text)) {
+    const bias = healingBias(model, pieces, text);
+    // --keep-eos: end-of-generation tokens unmasked (an end token then wins a fifth of the tasks)
+    if (bias && args["keep-eos"]) {
+      const map = (bias as unknown as { _biases: Map<number, number> })._biases;
+      for (const t of [...map.keys()]) if (model.isEogToken(t as Token)) map.delete(t);
+    }
+    biases.set(text, bias);
   }
-  return bias;
+  return biases.get(text)!;
 }
 
-/** Greedy rest of line after `prompt` (its last token is evaluated with the first output); `bias` constrains the first token. */
-async function greedyLine(prompt: Token[], bias?: TokenBias): Promise<Token[]> {
-  await seq.clearHistory();
-  const out: Token[] = [];
-  const first = bias ? { token: true, options: { temperature: 0, tokenBias: bias } } : { token: true };
-  let res = await seq.controlledEvaluate([...prompt.slice(0, -1), [prompt[prompt.length - 1]!, { generateNext: first }]]);
-  let next = res[res.length - 1]?.next?.token;
-  while (next !== undefined && next !== null && next !== EOS && out.length < MAX_GEN) {
-    out.push(next);
-    if (model.detokenize(out).includes("\n")) break;
-    res = await seq.controlledEvaluate([[next, { generateNext: { token: true } }]]);
-    next = res[0]?.next?.token;
-  }
-  return out;
-}
+/** Greedy rest of line after `prompt`; `bias` constrains the first token. */
+const greedyLine = (prompt: Token[], bias?: TokenBias): Promise<Token[]> => greedy(seq, prompt, MAX_GEN, EOS, true, model, bias);
 
 const firstLine = (s: string): string => s.split("\n")[0]!;
 const docs = readFileSync(args.heldout, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { text: string; lang: string });
@@ -161,7 +147,7 @@ for (let i = 0; i < tasks.length; i++) {
     while (same < typedBefore.length && typedBefore[same] === typed[same]) same++;
     add(`anchored j=${spec}`, anchored, t.middle, canonical, typed.length - same);
     const heal = pieces[typed[typed.length - 1]!]!;
-    const healedOut = await greedyLine([...head, ...typed.slice(0, -1)], healBias(heal));
+    const healedOut = await greedyLine([...head, ...typed.slice(0, -1)], healBias(heal) ?? undefined);
     const healedText = model.detokenize(healedOut);
     const healed = firstLine(healedText.startsWith(heal) ? healedText.slice(heal.length) : healedText);
     // healed: the kept typed tokens that differ from those kept one character earlier; at least the

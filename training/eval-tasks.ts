@@ -1,7 +1,8 @@
 /**
- * The held-out infill tasks and the edit similarity of training/evaluate.ts, shared with the
- * benchmarks that score completions the same way (bench/anchored-middle.ts).
+ * The held-out infill tasks, the greedy decoding and the edit similarity of training/evaluate.ts,
+ * shared with the benchmarks that score completions the same way (bench/anchored-middle.ts).
  */
+import type { LlamaContextSequence, LlamaModel, Token, TokenBias } from "node-llama-cpp";
 
 /** 1 - Levenshtein distance / max length (1 = identical). */
 export function editSimilarity(a: string, b: string): number {
@@ -57,4 +58,32 @@ export function makeTasks(docs: { text: string; lang: string }[], n: number, rnd
     tasks[tasks.length - 1]!.lang = doc.lang;
   }
   return tasks;
+}
+
+/**
+ * Greedy decoding of `prompt` on a cleared `seq` (its last token is evaluated with the first
+ * output) until `eos`, `maxTokens` or, with `stopAtNewline`, a newline; `firstBias` constrains
+ * the first token (token healing).
+ */
+export async function greedy(
+  seq: LlamaContextSequence,
+  prompt: Token[],
+  maxTokens: number,
+  eos: number,
+  stopAtNewline: boolean,
+  model: LlamaModel,
+  firstBias?: TokenBias,
+): Promise<Token[]> {
+  await seq.clearHistory();
+  const out: Token[] = [];
+  const first = firstBias ? { token: true, options: { temperature: 0, tokenBias: firstBias } } : { token: true };
+  let res = await seq.controlledEvaluate([...prompt.slice(0, -1), [prompt[prompt.length - 1]!, { generateNext: first }]]);
+  let next = res[res.length - 1]?.next?.token;
+  while (next !== undefined && next !== null && next !== eos && out.length < maxTokens) {
+    out.push(next);
+    if (stopAtNewline && model.detokenize(out).includes("\n")) break;
+    res = await seq.controlledEvaluate([[next, { generateNext: { token: true } }]]);
+    next = res[0]?.next?.token;
+  }
+  return out;
 }

@@ -18,9 +18,9 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { getLlama, LlamaLogLevel, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+import { getLlama, LlamaLogLevel, type LlamaModel, type Token } from "node-llama-cpp";
 import { mulberry32 } from "../src/core/random.js";
-import { editSimilarity, makeTasks, type Task } from "./eval-tasks.js";
+import { editSimilarity, greedy, makeTasks, type Task } from "./eval-tasks.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -42,20 +42,6 @@ function fimTokens(model: LlamaModel, t: Task, maxPrompt: number): Token[] {
   const room = maxPrompt - suffix.length - 4;
   if (prefix.length > room) prefix = prefix.slice(prefix.length - room);
   return [1 as Token, id("<fim_suffix>"), ...suffix, id("<fim_prefix>"), ...prefix, id("<fim_middle>")];
-}
-
-async function greedy(seq: LlamaContextSequence, prompt: Token[], maxTokens: number, eos: number, stopAtNewline: boolean, model: LlamaModel) {
-  await seq.clearHistory();
-  const out: Token[] = [];
-  let res = await seq.controlledEvaluate([...prompt.slice(0, -1), [prompt[prompt.length - 1]!, { generateNext: { token: true } }]]);
-  let next = res[res.length - 1]?.next?.token;
-  while (next !== undefined && next !== null && next !== eos && out.length < maxTokens) {
-    out.push(next);
-    if (stopAtNewline && model.detokenize(out).includes("\n")) break;
-    res = await seq.controlledEvaluate([[next, { generateNext: { token: true } }]]);
-    next = res[0]?.next?.token;
-  }
-  return out;
 }
 
 async function main() {

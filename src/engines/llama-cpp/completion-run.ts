@@ -17,6 +17,7 @@ import { emptySpeculativeStats, speculativeDecode } from "../../speculation/spec
 import { createTargetEvaluator } from "../../speculation/target-evaluator.js";
 import { beginUrgent } from "./context-gate.js";
 import { createIncrementalDetokenizer } from "./incremental-detokenizer.js";
+import { createHealStrip } from "./token-healing.js";
 
 /** Everything one run needs (resolved by the engine). */
 export interface CompletionRunInput {
@@ -47,25 +48,6 @@ export interface CompletionRunInput {
    * `text` is cut from the output (which starts at the cursor).
    */
   heal?: { text: string; bias: TokenBias };
-}
-
-/** Cuts `text` from the start of a stream of pieces (what healing's first token re-generates). */
-export function createHealStrip(text: string): (piece: string) => string {
-  let left = text;
-  return (piece) => {
-    if (!left || !piece) return piece;
-    if (piece.startsWith(left)) {
-      const rest = piece.slice(left.length);
-      left = "";
-      return rest;
-    }
-    if (left.startsWith(piece)) {
-      left = left.slice(piece.length);
-      return "";
-    }
-    left = ""; // cannot happen under the constraint; emit as is rather than lose text
-    return piece;
-  };
 }
 
 /**

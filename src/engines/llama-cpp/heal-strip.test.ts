@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createHealStrip } from "./completion-run.js";
+import { createHealStrip } from "./token-healing.js";
 
 describe("createHealStrip (token healing)", () => {
   it("cuts the healed text from the start of the stream, across pieces", () => {

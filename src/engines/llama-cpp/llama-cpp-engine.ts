@@ -8,7 +8,7 @@
  */
 import { setMaxListeners } from "node:events";
 import { basename } from "node:path";
-import { TokenBias, type LlamaContext, type LlamaModel, type Token } from "node-llama-cpp";
+import type { LlamaContext, LlamaModel, Token, TokenBias } from "node-llama-cpp";
 import { GhostlineError, toGhostlineError } from "../../core/errors.js";
 import type { DraftSourceName, Engine, EngineEvent, EngineInfo, EngineRequest } from "../../core/types.js";
 import { linkedAbort } from "../../core/abort.js";
@@ -21,6 +21,7 @@ import { ContextGate, gateSequence } from "./context-gate.js";
 import { loadLlama, loadModel, type EngineLogger, type LlamaRuntime } from "./load-llama.js";
 import { drainSamplerPool } from "./sampler-pool.js";
 import { SequencePool } from "./sequence-pool.js";
+import { healingBias, vocabularyPieces } from "./token-healing.js";
 
 /** Options of createLlamaCppEngine. Threads are per context; keep threads + draftThreads ≤ cores. */
 export interface LlamaCppEngineOptions {
@@ -162,7 +163,6 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
   private readonly tokenMemo = new LruMap<string, readonly number[]>(4096);
   /** Token healing: each vocabulary entry's text (built on first use) and the constraint per healed text. */
   private pieces: string[] | undefined;
-  private eog: Set<number> | undefined;
   private readonly healBiases = new LruMap<string, TokenBias | null>(512);
   /** Special-token names → ids (a handful per family; looked up on every request). */
   private readonly tokenIds = new Map<string, number | undefined>();
@@ -254,31 +254,14 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
     return { prompt: { ...prompt, tokens: prompt.tokens.slice(0, -1) }, heal: { text, bias } };
   }
 
-  /** "never" for every vocabulary entry whose text does not start with `text` (null: none does). */
+  /** The healing constraint for `text`, memoised (null: no vocabulary entry starts with it). */
   private healBias(text: string): TokenBias | null {
     const hit = this.healBiases.get(text);
     if (hit !== undefined) return hit;
-    if (!this.pieces) {
-      const n = this.model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
-      this.pieces = Array.from({ length: n }, (_, t) => this.model.detokenize([t as Token], false));
-      this.eog = new Set(Array.from({ length: n }, (_, t) => t).filter((t) => this.model.isEogToken(t as Token)));
-    }
-    const bias = new TokenBias(this.model.tokenizer);
-    // Written into the bias map directly (node-llama-cpp 3.21.1): TokenBias.set makes two native
-    // end-of-generation checks per entry (1.3–1.7 ms per new healed text at a 4,096-token
-    // vocabulary, on the keystroke's path) and skips end-of-generation tokens, whereas ending the
-    // middle before the typed text is complete contradicts it: unmasked, the end token won a fifth
-    // of the shipped model's healed rest-of-line tasks (bench/anchored-middle.ts).
-    const map = (bias as unknown as { _biases?: unknown })._biases;
-    let allowed = 0;
-    this.pieces.forEach((piece, t) => {
-      if (piece.startsWith(text)) allowed++;
-      else if (map instanceof Map) map.set(t, -Infinity);
-      else if (!this.eog!.has(t)) bias.set(t as Token, "never");
-    });
-    const result = allowed > 0 ? bias : null;
-    this.healBiases.set(text, result);
-    return result;
+    this.pieces ??= vocabularyPieces(this.model);
+    const bias = healingBias(this.model, this.pieces, text);
+    this.healBiases.set(text, bias);
+    return bias;
   }
 
   /** The id of a single (special) token spelled `text`, if the vocabulary has one. */

@@ -28,7 +28,7 @@ import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { getLlama, LlamaLogLevel, type LlamaContextSequence, type LlamaModel, type Token, type TokenBias } from "node-llama-cpp";
-import { healingBias, vocabularyPieces } from "../src/engines/llama-cpp/token-healing.js";
+import { HEAL_BOOST, healingBias, VocabularyPieces } from "../src/engines/llama-cpp/token-healing.js";
 import { mulberry32 } from "../src/core/random.js";
 import { editSimilarity, greedy, makeTasks } from "../training/eval-tasks.js";
 
@@ -78,8 +78,8 @@ function fim(prefix: string, suffix: string, start: number): Token[] {
 }
 
 // The engine's healing constraint (src/engines/llama-cpp/token-healing.ts), memoised per healed text.
-const pieces = vocabularyPieces(model);
-if (!pieces.length) throw new Error("the GGUF has no tokenizer.ggml.tokens");
+const pieces = VocabularyPieces.of(model);
+if (!pieces.size) throw new Error("the GGUF has no tokenizer.ggml.tokens");
 const biases = new Map<string, TokenBias | null>();
 function healBias(text: string): TokenBias | null {
   if (!biases.has(text)) {
@@ -87,7 +87,13 @@ function healBias(text: string): TokenBias | null {
     // --keep-eos: end-of-generation tokens unmasked (an end token then wins a fifth of the tasks)
     if (bias && args["keep-eos"]) {
       const map = (bias as unknown as { _biases: Map<number, number> })._biases;
-      for (const t of [...map.keys()]) if (model.isEogToken(t as Token)) map.delete(t);
+      const eog = pieces.pieces.map((_, t) => t).filter((t) => model.isEogToken(t as Token));
+      // the boost form lists the allowed entries, the mask form the others
+      const boosted = [...map.values()].some((v) => v === HEAL_BOOST);
+      for (const t of eog) {
+        if (boosted) map.set(t, HEAL_BOOST);
+        else map.delete(t);
+      }
     }
     biases.set(text, bias);
   }
@@ -146,7 +152,7 @@ for (let i = 0; i < tasks.length; i++) {
     let same = 0;
     while (same < typedBefore.length && typedBefore[same] === typed[same]) same++;
     add(`anchored j=${spec}`, anchored, t.middle, canonical, typed.length - same);
-    const heal = pieces[typed[typed.length - 1]!]!;
+    const heal = pieces.pieces[typed[typed.length - 1]!]!;
     const healedOut = await greedyLine([...head, ...typed.slice(0, -1)], healBias(heal) ?? undefined);
     const healedText = model.detokenize(healedOut);
     const healed = firstLine(healedText.startsWith(heal) ? healedText.slice(heal.length) : healedText);

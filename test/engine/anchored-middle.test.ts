@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getLlama, LlamaLogLevel, TokenBias, type Llama, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import type { DraftSourceName, EngineRequest, FimInput } from "../../src/core/types.js";
 import type { LlamaCppEngine } from "../../src/engines/llama-cpp/llama-cpp-engine.js";
+import { HEAL_BOOST, healingBias, VocabularyPieces } from "../../src/engines/llama-cpp/token-healing.js";
 import { collect, createOneSlotEngine, makeRequest, repoFimTasks, TARGET } from "./helpers.js";
 
 let anchored: LlamaCppEngine;
@@ -100,6 +101,30 @@ describe("line-anchored middle", () => {
       }
       expect(healedTasks).toBeGreaterThanOrEqual(4);
     });
+  });
+
+  it("the constraint's boost form gives the mask form's next-token distribution (sampled) and token (greedy)", async () => {
+    const vocab = VocabularyPieces.of(model);
+    let boosted = 0;
+    for (const t of midLine(5)) {
+      const typed = model.tokenize(t.prefix.slice(t.prefix.lastIndexOf("\n") + 1).trimStart(), false);
+      const heal = model.detokenize(typed.slice(-1));
+      const forms = { boost: healingBias(model, vocab, heal)!, mask: healingBias(model, vocab, heal, "mask")! };
+      if ([...(forms.boost as unknown as { _biases: Map<number, number> })._biases.values()].includes(HEAL_BOOST)) boosted++;
+      const prompt = [...model.tokenize(t.prefix.slice(-600), false), ...typed.slice(0, -1)] as Token[];
+      const next = async (bias: TokenBias, sampled: boolean) => {
+        await seq.clearHistory();
+        const options = sampled ? { temperature: 0.8, topK: 40, topP: 0.95, tokenBias: bias } : { tokenBias: bias };
+        const res = await seq.controlledEvaluate([...prompt.slice(0, -1), [prompt[prompt.length - 1]!, { generateNext: sampled ? { probabilities: true, options } : { token: true, options } }]]);
+        return res[res.length - 1]!.next;
+      };
+      expect((await next(forms.boost, false)).token, t.name).toBe((await next(forms.mask, false)).token);
+      const [pb, pm] = [(await next(forms.boost, true)).probabilities!, (await next(forms.mask, true)).probabilities!];
+      const support = (p: Map<number, number>) => [...p].filter(([, v]) => v > 0).map(([k]) => k).sort((a, b) => a - b);
+      expect(support(pb), t.name).toEqual(support(pm));
+      for (const [k, v] of pm) if (v > 0) expect(pb.get(k)!, t.name).toBeCloseTo(v, 4);
+    }
+    expect(boosted).toBeGreaterThanOrEqual(3);
   });
 
   it("sampling on a healed prompt: a seed gives the same completion twice, with and without speculation", async () => {

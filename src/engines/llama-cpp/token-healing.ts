@@ -5,33 +5,91 @@
  */
 import { TokenBias, type LlamaModel, type Token } from "node-llama-cpp";
 
-/** Each vocabulary entry's text (special tokens give ""), indexed by token id. */
-export function vocabularyPieces(model: LlamaModel): string[] {
-  const n = model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
-  return Array.from({ length: n }, (_, t) => model.detokenize([t as Token], false));
+/**
+ * Each vocabulary entry's text (special tokens give ""), indexed by token id, with the ids grouped
+ * by their text's first UTF-16 unit, so that the entries starting with a text are found without a
+ * pass over the whole vocabulary (151,936 entries for Qwen2.5-Coder).
+ */
+export class VocabularyPieces {
+  readonly pieces: readonly string[];
+  private readonly byFirst = new Map<string, number[]>();
+  constructor(pieces: readonly string[]) {
+    this.pieces = pieces;
+    pieces.forEach((piece, t) => {
+      if (!piece) return;
+      const key = piece[0]!;
+      let ids = this.byFirst.get(key);
+      if (!ids) this.byFirst.set(key, (ids = []));
+      ids.push(t);
+    });
+  }
+  static of(model: LlamaModel): VocabularyPieces {
+    const n = model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
+    return new VocabularyPieces(Array.from({ length: n }, (_, t) => model.detokenize([t as Token], false)));
+  }
+  get size(): number {
+    return this.pieces.length;
+  }
+  /** The ids of the entries whose text starts with `text` (non-empty), in id order. */
+  startingWith(text: string): number[] {
+    const ids = this.byFirst.get(text[0] ?? "") ?? [];
+    return text.length === 1 ? [...ids] : ids.filter((t) => this.pieces[t]!.startsWith(text));
+  }
 }
 
 /**
- * A bias that forbids every vocabulary entry whose text does not start with `text`, end-of-
- * generation tokens included (null: no entry starts with it).
+ * The logit added to the allowed entries in the boost form of the healing constraint. It must
+ * exceed the spread of any model's logits (tens), so that every allowed entry outranks every other
+ * one and the others' probability underflows to 0 after the softmax; small enough that float32
+ * keeps the allowed entries' differences (ulp at 1,000: 6e-5 logits).
+ */
+export const HEAL_BOOST = 1000;
+
+/**
+ * The constraint of token healing: the first generated token must start with `text`, so every
+ * vocabulary entry that does not (end-of-generation tokens included: ending the middle before the
+ * typed text is complete contradicts it; unmasked, the end token won a fifth of the shipped model's
+ * healed rest-of-line tasks, bench/anchored-middle.ts) is ruled out (null: no entry starts with it).
+ *
+ * Two equivalent forms, whichever has fewer entries: usually the allowed entries get +HEAL_BOOST
+ * (a handful to a few thousand entries), otherwise the others get -Infinity. node-llama-cpp copies
+ * the bias map into typed arrays, and llama.cpp rebuilds its bias sampler, at every pass that uses
+ * it, and the engine keeps 512 of them: a mask over a 151,936-entry vocabulary is ~150 k entries
+ * per pass and per cached text. The boost form is exact for llama.cpp's chain as node-llama-cpp
+ * builds it without repetition penalties (bias, then greedy, or top-k / top-p / min-p /
+ * temperature / draw, all invariant to adding a constant to the allowed logits once the others
+ * cannot win); the engine sets no penalties.
  *
  * Written into the bias map directly (node-llama-cpp 3.21.1): TokenBias.set makes two native
- * end-of-generation checks per entry (1.3–1.7 ms per new healed text at a 4,096-token vocabulary,
- * on the keystroke's path) and skips end-of-generation tokens, whereas ending the middle before the
- * typed text is complete contradicts it: unmasked, the end token won a fifth of the shipped model's
- * healed rest-of-line tasks (bench/anchored-middle.ts). With another layout of TokenBias it falls
- * back to TokenBias.set, end tokens unmasked.
+ * end-of-generation checks per entry (1.3–1.7 ms per new healed text at a 4,096-token vocabulary)
+ * and skips end-of-generation tokens. With another layout of TokenBias it falls back to
+ * TokenBias.set (end tokens then unmasked in the mask form). `form` "mask" forces the mask form
+ * (bench/heal-bias.ts compares the two).
  */
-export function healingBias(model: LlamaModel, pieces: readonly string[], text: string): TokenBias | null {
+export function healingBias(
+  model: LlamaModel,
+  vocabulary: VocabularyPieces,
+  text: string,
+  form: "smaller" | "mask" = "smaller",
+): TokenBias | null {
+  const allowed = vocabulary.startingWith(text);
+  if (allowed.length === 0) return null;
   const bias = new TokenBias(model.tokenizer);
   const map = (bias as unknown as { _biases?: unknown })._biases;
-  const forbid = map instanceof Map ? (t: number) => map.set(t, -Infinity) : (t: number) => bias.set(t as Token, "never");
-  let allowed = 0;
-  pieces.forEach((piece, t) => {
-    if (piece.startsWith(text)) allowed++;
-    else forbid(t);
-  });
-  return allowed > 0 ? bias : null;
+  const put =
+    map instanceof Map
+      ? (t: number, logit: number) => map.set(t, logit)
+      : (t: number, logit: number) => bias.set(t as Token, Number.isFinite(logit) ? { logit } : "never");
+  if (form === "smaller" && allowed.length * 2 <= vocabulary.size) {
+    for (const t of allowed) put(t, HEAL_BOOST);
+  } else {
+    let next = 0;
+    for (let t = 0; t < vocabulary.size; t++) {
+      if (allowed[next] === t) next++;
+      else put(t, -Infinity);
+    }
+  }
+  return bias;
 }
 
 /** Cuts `text` from the start of a stream of pieces (what healing's first token re-generates). */

@@ -17,6 +17,8 @@
  *   anchored   prefix up to the anchor, `<fim_middle>`, then the typed text's tokens
  *   healed     as anchored without the typed text's last token; the first generated token must
  *              start with that token's text (which is then cut from the output)
+ *   healed+    as healed, dropping the most typed tokens (up to 4) whose text some vocabulary entry
+ *              starts with (`is Point L i` → `Li`): what the engine does since session 30
  * and reports exact match and edit similarity against the real rest of the line, how often each
  * layout's completion equals the canonical one and how often it is empty. The healed layout masks
  * the end-of-generation token for its first token, as the engine does (`--keep-eos`: unmasked).
@@ -118,7 +120,20 @@ const charsFor = (spec: string, t: { typedInLine: number }): number => (spec ===
 type Score = { n: number; exact: number; sim: number; sameAsCanonical: number; empty: number; firstPositions: number };
 const zero = (): Score => ({ n: 0, exact: 0, sim: 0, sameAsCanonical: 0, empty: 0, firstPositions: 0 });
 const scores: Record<string, Score> = { canonical: zero() };
-for (const j of anchors) for (const layout of ["canonical", "anchored", "healed"]) scores[`${layout} j=${j}`] = zero();
+for (const j of anchors) for (const layout of ["canonical", "anchored", "healed", "healed+"]) scores[`${layout} j=${j}`] = zero();
+/**
+ * Multi-token healing: how many of the typed tokens to heal — the most (up to 4) whose text some
+ * single vocabulary entry starts with (`is Point L i` → `Li`, which `Light` starts with).
+ */
+const MAX_HEAL = 4;
+function healCount(typed: Token[]): number {
+  let best = typed.length ? 1 : 0;
+  for (let k = 2; k <= Math.min(MAX_HEAL, typed.length); k++) {
+    const text = model.detokenize(typed.slice(-k), false, typed.slice(0, -k));
+    if (pieces.startingWith(text).length > 0) best = k;
+  }
+  return best;
+}
 const add = (key: string, text: string, expected: string, canonical: string, positions: number): void => {
   const s = scores[key]!;
   s.n++;
@@ -163,6 +178,19 @@ for (let i = 0; i < tasks.length; i++) {
     let keptSame = 0;
     while (keptSame < keptBefore.length && keptBefore[keptSame] === kept[keptSame]) keptSame++;
     add(`healed j=${spec}`, healed, t.middle, canonical, Math.max(1, kept.length - keptSame));
+    const k = healCount(typed);
+    if (k <= 1) {
+      add(`healed+ j=${spec}`, healed, t.middle, canonical, Math.max(1, kept.length - keptSame));
+    } else {
+      const kept2 = typed.slice(0, -k);
+      const heal2 = model.detokenize(typed.slice(-k), false, kept2);
+      const out2 = model.detokenize(await greedyLine([...head, ...kept2], healBias(heal2) ?? undefined));
+      const healed2 = firstLine(out2.startsWith(heal2) ? out2.slice(heal2.length) : out2);
+      const keptBefore2 = typedBefore.slice(0, -healCount(typedBefore));
+      let same2 = 0;
+      while (same2 < keptBefore2.length && keptBefore2[same2] === kept2[same2]) same2++;
+      add(`healed+ j=${spec}`, healed2, t.middle, canonical, Math.max(1, kept2.length - same2));
+    }
   }
   const w = 30;
   process.stderr.write(`\r[${"#".repeat(Math.round(((i + 1) / tasks.length) * w)).padEnd(w, "-")}] ${i + 1}/${tasks.length}`);

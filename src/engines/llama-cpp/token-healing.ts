@@ -7,20 +7,22 @@ import { TokenBias, type LlamaModel, type Token } from "node-llama-cpp";
 
 /**
  * Each vocabulary entry's text (special tokens give ""), indexed by token id, with the ids grouped
- * by their text's first UTF-16 unit, so that the entries starting with a text are found without a
- * pass over the whole vocabulary (151,936 entries for Qwen2.5-Coder).
+ * by their text's first one and first two UTF-16 units, so that the entries starting with a text
+ * are found without a pass over the whole vocabulary (151,936 entries for Qwen2.5-Coder).
  */
 export class VocabularyPieces {
   readonly pieces: readonly string[];
-  private readonly byFirst = new Map<string, number[]>();
+  private readonly byHead = new Map<string, number[]>();
   constructor(pieces: readonly string[]) {
     this.pieces = pieces;
-    pieces.forEach((piece, t) => {
-      if (!piece) return;
-      const key = piece[0]!;
-      let ids = this.byFirst.get(key);
-      if (!ids) this.byFirst.set(key, (ids = []));
+    const add = (key: string, t: number) => {
+      let ids = this.byHead.get(key);
+      if (!ids) this.byHead.set(key, (ids = []));
       ids.push(t);
+    };
+    pieces.forEach((piece, t) => {
+      if (piece.length >= 1) add(piece.slice(0, 1), t);
+      if (piece.length >= 2) add(piece.slice(0, 2), t);
     });
   }
   static of(model: LlamaModel): VocabularyPieces {
@@ -32,8 +34,8 @@ export class VocabularyPieces {
   }
   /** The ids of the entries whose text starts with `text` (non-empty), in id order. */
   startingWith(text: string): number[] {
-    const ids = this.byFirst.get(text[0] ?? "") ?? [];
-    return text.length === 1 ? [...ids] : ids.filter((t) => this.pieces[t]!.startsWith(text));
+    const ids = this.byHead.get(text.slice(0, 2)) ?? [];
+    return text.length <= 2 ? [...ids] : ids.filter((t) => this.pieces[t]!.startsWith(text));
   }
 }
 

@@ -30,7 +30,7 @@ import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { getLlama, LlamaLogLevel, type LlamaContextSequence, type LlamaModel, type Token, type TokenBias } from "node-llama-cpp";
-import { HEAL_BOOST, healingBias, VocabularyPieces } from "../src/engines/llama-cpp/token-healing.js";
+import { HEAL_BOOST, healingBias, healSplit, VocabularyPieces } from "../src/engines/llama-cpp/token-healing.js";
 import { mulberry32 } from "../src/core/random.js";
 import { editSimilarity, greedy, makeTasks } from "../training/eval-tasks.js";
 
@@ -121,19 +121,6 @@ type Score = { n: number; exact: number; sim: number; sameAsCanonical: number; e
 const zero = (): Score => ({ n: 0, exact: 0, sim: 0, sameAsCanonical: 0, empty: 0, firstPositions: 0 });
 const scores: Record<string, Score> = { canonical: zero() };
 for (const j of anchors) for (const layout of ["canonical", "anchored", "healed", "healed+"]) scores[`${layout} j=${j}`] = zero();
-/**
- * Multi-token healing: how many of the typed tokens to heal — the most (up to 4) whose text some
- * single vocabulary entry starts with (`is Point L i` → `Li`, which `Light` starts with).
- */
-const MAX_HEAL = 4;
-function healCount(typed: Token[]): number {
-  let best = typed.length ? 1 : 0;
-  for (let k = 2; k <= Math.min(MAX_HEAL, typed.length); k++) {
-    const text = model.detokenize(typed.slice(-k), false, typed.slice(0, -k));
-    if (pieces.startingWith(text).length > 0) best = k;
-  }
-  return best;
-}
 const add = (key: string, text: string, expected: string, canonical: string, positions: number): void => {
   const s = scores[key]!;
   s.n++;
@@ -178,19 +165,18 @@ for (let i = 0; i < tasks.length; i++) {
     let keptSame = 0;
     while (keptSame < keptBefore.length && keptBefore[keptSame] === kept[keptSame]) keptSame++;
     add(`healed j=${spec}`, healed, t.middle, canonical, Math.max(1, kept.length - keptSame));
-    const k = healCount(typed);
-    if (k <= 1) {
-      add(`healed+ j=${spec}`, healed, t.middle, canonical, Math.max(1, kept.length - keptSame));
-    } else {
-      const kept2 = typed.slice(0, -k);
-      const heal2 = model.detokenize(typed.slice(-k), false, kept2);
-      const out2 = model.detokenize(await greedyLine([...head, ...kept2], healBias(heal2) ?? undefined));
-      const healed2 = firstLine(out2.startsWith(heal2) ? out2.slice(heal2.length) : out2);
-      const keptBefore2 = typedBefore.slice(0, -healCount(typedBefore));
-      let same2 = 0;
-      while (same2 < keptBefore2.length && keptBefore2[same2] === kept2[same2]) same2++;
-      add(`healed+ j=${spec}`, healed2, t.middle, canonical, Math.max(1, kept2.length - same2));
-    }
+    // healed+: the engine's choice of tokens to heal (healSplit)
+    const healable = (text: string): boolean => healBias(text) !== null;
+    const detok = (ts: readonly number[]): string => model.detokenize(ts as Token[]);
+    const split = healSplit(typed, t.prefix.slice(-j), detok, healable);
+    const kept2 = split ? typed.slice(0, typed.length - split.count) : typed;
+    const out2 = model.detokenize(await greedyLine([...head, ...kept2], split ? healBias(split.text)! : undefined));
+    const healed2 = firstLine(split && out2.startsWith(split.text) ? out2.slice(split.text.length) : out2);
+    const splitBefore = typedBefore.length ? healSplit(typedBefore, t.prefix.slice(-j, -1), detok, healable) : undefined;
+    const keptBefore2 = splitBefore ? typedBefore.slice(0, typedBefore.length - splitBefore.count) : typedBefore;
+    let same2 = 0;
+    while (same2 < keptBefore2.length && keptBefore2[same2] === kept2[same2]) same2++;
+    add(`healed+ j=${spec}`, healed2, t.middle, canonical, Math.max(1, kept2.length - same2));
   }
   const w = 30;
   process.stderr.write(`\r[${"#".repeat(Math.round(((i + 1) / tasks.length) * w)).padEnd(w, "-")}] ${i + 1}/${tasks.length}`);

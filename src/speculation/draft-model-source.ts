@@ -8,7 +8,10 @@
  * top-k that distribution spans the vocabulary, and a map per position (the target's and the
  * draft's) cost more than the better acceptance gains (bench/sampled-decode.ts: 3.5× the greedy
  * per-token time instead of 2.2× at vocabulary 4,096, 29× instead of 5.7× at 151,936), so the
- * proposals are then its greedy tokens, point masses the decoder verifies with drawn tokens.
+ * proposals are then its greedy tokens, point masses the decoder verifies with drawn tokens. So
+ * are they in a request with a seed (`greedyProposals`): the decoder then verifies every draft as a
+ * point mass (speculative-decoder.ts), accepted with the target's p(x), which the draft's argmax
+ * maximises.
  */
 import type { LlamaContextSequence, Token } from "node-llama-cpp";
 import type { SamplingParams } from "../core/types.js";
@@ -27,13 +30,15 @@ export interface DraftModelSourceOptions {
   chunk?: number;
   /** Context size of the draft sequence: proposals stop before it is full. */
   contextSize: number;
+  /** Propose greedy tokens also when sampling (a request with a seed). */
+  greedyProposals?: boolean;
 }
 
 /** Creates the draft-model source for one request. */
 export function createDraftModelSource(options: DraftModelSourceOptions): DraftSource {
   const { sequence, sampling, rng, contextSize } = options;
   const chunk = options.chunk ?? 64;
-  const greedy = isGreedy(sampling) || !(sampling.topK > 0 && sampling.topK <= MAP_TOP_K);
+  const greedy = isGreedy(sampling) || options.greedyProposals === true || !(sampling.topK > 0 && sampling.topK <= MAP_TOP_K);
   const genOpts = greedy
     ? { token: true as const }
     : { probabilities: true as const, options: samplingOptions(sampling) };

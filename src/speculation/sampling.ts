@@ -16,6 +16,21 @@ export function createRng(seed: number = Date.now()): Rng {
   return mulberry32(seed);
 }
 
+/**
+ * The seed of output position `position` of a decode whose base seed is `base`: a 32-bit mix
+ * (MurmurHash3's finaliser) of both, so that the token drawn at a position does not depend on how
+ * many seeds earlier passes used (drafts of any length, rejected or not).
+ */
+export function positionSeed(base: number, position: number): number {
+  let h = (base ^ Math.imul(position + 1, 0x9e3779b9)) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 /** True when the sampling parameters mean greedy argmax decoding (temperature 0). */
 export function isGreedy(sampling: SamplingParams): boolean {
   return !(sampling.temperature > 0);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CostModel } from "./adaptive-k.js";
 import type { DraftSource } from "./draft-source.js";
+import { createRng } from "./sampling.js";
 import { emptySpeculativeStats, speculativeDecode } from "./speculative-decoder.js";
 import type { TargetEvaluator } from "./target-evaluator.js";
 
@@ -60,5 +61,63 @@ describe("speculativeDecode", () => {
     expect(costs.td).toBeLessThan(5);
     // …but per caught-up token: ~60 ms / 299
     expect(costs.ts).toBeGreaterThan(0.1);
+  });
+
+  it("with a seed, sampled output is plain sampling's whatever drafts are tried, of whatever length, point masses or not", async () => {
+    // a sampled "model": the token drawn after x with seed s is x + 1 or x + 2 (mod 50), by s
+    const drawn = (x: number, s: number) => (x + 1 + (s % 2)) % 50;
+    const sampledTarget = (promptLength: number): TargetEvaluator => {
+      let length = promptLength - 1;
+      return {
+        get length() {
+          return length;
+        },
+        evaluate(tokens, lead = [], seeds) {
+          length += lead.length + tokens.length;
+          if (!seeds) return Promise.resolve(tokens.map((x) => ({ dist: new Map([[(x + 1) % 50, 0.5], [(x + 2) % 50, 0.5]]) })));
+          return Promise.resolve(tokens.map((x, i) => ({ token: drawn(x, seeds[i]!) })));
+        },
+        truncate(start) {
+          length = start;
+          return Promise.resolve();
+        },
+      };
+    };
+    // drafts of 1–4 tokens guessing x + 1 each time (right about half the time), some with a q
+    const pick = createRng(99);
+    const guesser = (withQ: boolean): DraftSource => ({
+      name: "draft-model",
+      cheap: false,
+      propose(history, k) {
+        const n = 1 + Math.floor(pick() * Math.min(4, k));
+        const tokens: number[] = [];
+        let last = history[history.length - 1]!;
+        for (let i = 0; i < n; i++) tokens.push((last = (last + 1) % 50));
+        return Promise.resolve(withQ ? { tokens, dists: tokens.map((t) => new Map([[t, 0.9], [(t + 1) % 50, 0.1]])) } : { tokens });
+      },
+    });
+    const sampling = { temperature: 0.8, topP: 1, topK: 0, seed: 5 };
+    const run = async (sources: DraftSource[], seeded: boolean) => {
+      const prompt = [3, 4, 5];
+      const out: number[] = [];
+      const stats = emptySpeculativeStats();
+      const gen = speculativeDecode({ target: sampledTarget(prompt.length), prompt, sampling, rng: createRng(5), sources, maxK: 4, k: 4, contextSize: 512, seeded }, stats);
+      for await (const tokens of gen) {
+        out.push(...tokens);
+        if (out.length >= 60) break;
+      }
+      return { out: out.slice(0, 60), proposed: stats.proposed["draft-model"] ?? 0, accepted: stats.accepted["draft-model"] ?? 0 };
+    };
+    const plain = await run([], true);
+    for (const withQ of [false, true]) {
+      const spec = await run([guesser(withQ)], true);
+      expect(spec.out).toEqual(plain.out);
+      expect(spec.proposed).toBeGreaterThan(20);
+      expect(spec.accepted).toBeGreaterThan(0);
+      expect(spec.accepted).toBeLessThan(spec.proposed);
+    }
+    // without a seed, drafts with a q go through the rejection acceptor (its own draws): another text
+    const unseeded = await run([guesser(true)], false);
+    expect(unseeded.out).not.toEqual(plain.out);
   });
 });

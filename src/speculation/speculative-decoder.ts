@@ -11,7 +11,12 @@
  * P(emit x) = p(x) and P(emit y ≠ x) = p(y), which is the rejection rule for q = δ(x) (accept with
  * probability p(x), else draw from p without x) without asking for probability maps, which cost a
  * map entry per vocabulary token per position. Stochastic drafts (the draft model while sampling)
- * go through the full acceptor (rejection.ts) with the target's maps. Rejected drafts are erased from
+ * go through the full acceptor (rejection.ts) with the target's maps — except in a request with a
+ * seed (`seeded`), where they are verified as point masses too. The seed of each drawn position is
+ * derived from the request's seed and the position's index in the output (positionSeed), not taken
+ * from `rng` pass by pass, so with a seed the output is plain sampling's with that seed, whatever
+ * drafts were tried, of whatever length (the adaptive controller's choices depend on measured
+ * times): reproducible from run to run, like greedy output. Rejected drafts are erased from
  * the target's KV state, which afterwards holds exactly what plain decoding would hold: prompt +
  * committed tokens − pending.
  */
@@ -19,7 +24,7 @@ import type { DraftSourceName, SamplingParams, SpeculativeStats } from "../core/
 import { AdaptiveK, type CostModel } from "./adaptive-k.js";
 import type { DraftProposal, DraftSource } from "./draft-source.js";
 import { acceptDrafts } from "./rejection.js";
-import { isGreedy, type Rng, type TokenDist } from "./sampling.js";
+import { isGreedy, positionSeed, type Rng, type TokenDist } from "./sampling.js";
 import type { TargetEvaluator } from "./target-evaluator.js";
 
 /** Options of one decoding run. */
@@ -48,6 +53,12 @@ export interface DecodeOptions {
   signal?: AbortSignal;
   /** Pass-cost model shared across requests (engine-wide). */
   costs?: CostModel;
+  /**
+   * The request has a seed: stochastic drafts are verified as point masses (the target's drawn
+   * token), so that the output does not depend on the drafts (see the header). Their acceptance is
+   * then p(x) instead of min(1, p(x)/q(x)).
+   */
+  seeded?: boolean;
 }
 
 /** New stats object with zero counts. */
@@ -80,8 +91,10 @@ export async function* speculativeDecode(
     ...(options.costs ? { costs: options.costs } : {}),
   });
   const byName = new Map(sources.map((s) => [s.name, s]));
-  // Sampling: a seed per position of a pass whose tokens llama.cpp draws (see the header).
-  const seedsFor = (n: number): number[] | undefined => (greedy ? undefined : Array.from({ length: n }, () => Math.floor(rng() * 0x1_0000_0000)));
+  // Sampling: a seed per output position whose token llama.cpp draws (see the header).
+  const baseSeed = greedy ? 0 : Math.floor(rng() * 0x1_0000_0000);
+  const seedsFor = (n: number): number[] | undefined =>
+    greedy ? undefined : Array.from({ length: n }, (_, i) => positionSeed(baseSeed, generated + i));
   let generated = 0;
   const passesBefore = stats.targetPasses;
 
@@ -136,7 +149,7 @@ export async function* speculativeDecode(
     }
 
     // Stochastic drafts need the target's distributions; everything else gets drawn (or argmax) tokens.
-    const withDists = !greedy && draftDists.some((d) => d !== undefined);
+    const withDists = !greedy && !options.seeded && draftDists.some((d) => d !== undefined);
     const t1 = performance.now(); // (the first pass, submitted earlier, is not measured: see below)
     const out = await (firstPass ?? target.evaluate([history[history.length - 1]!, ...drafts], lead, withDists ? undefined : seedsFor(drafts.length + 1)));
     const passMs = performance.now() - t1;

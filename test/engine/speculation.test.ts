@@ -192,26 +192,45 @@ describe("speculative decoding (sampling and cancellation)", () => {
       expect(chi).toBeLessThan(critical[rows.length - 2]!);
     });
 
-  it("sampling is reproducible with a seed, and runs with a stochastic draft model (q from the draft)", async () => {
+  it("with a seed, sampled output is reproducible and the same with or without speculation; without one, a stochastic draft model (q from the draft) runs", async () => {
+    let compared = 0;
+    for (const task of tasks.slice(0, 4)) {
+      const fim = { prefix: task.prefix, suffix: task.suffix };
+      const sampled = (spec: EngineRequest["speculative"], seed: number | undefined) =>
+        collect(
+          engine,
+          makeRequest(fim, {
+            sampling: { temperature: 0.9, topK: 20, topP: 0.95, ...(seed !== undefined ? { seed } : {}) },
+            stop: { maxTokens: 12, stop: [], mode: "none" },
+            speculative: spec,
+            clientDraft: "const x = 1;\n",
+          }),
+        );
+      const a = await sampled({ enabled: false }, 42);
+      const b = await sampled({ enabled: false }, 42);
+      expect(b.text, task.name).toBe(a.text);
+      for (const sources of [["draft-model"], ["client", "ngram", "draft-model"]] as DraftSourceName[][]) {
+        const d = await sampled({ enabled: true, sources, maxK: 4 }, 42);
+        expect(d.text, `${task.name} ${sources.join("+")}`).toBe(a.text);
+        compared += Object.values(d.usage.speculative?.proposed ?? {}).reduce((x, y) => x + y, 0);
+      }
+    }
+    expect(compared, "no draft was verified").toBeGreaterThan(0);
+    // no seed: the draft model samples its proposals and the rejection acceptor verifies them
     const fim = { prefix: tasks[3]!.prefix, suffix: tasks[3]!.suffix };
-    const sampled = (spec: EngineRequest["speculative"]) =>
-      collect(
-        engine,
-        makeRequest(fim, {
-          sampling: { temperature: 0.9, topK: 20, topP: 0.95, seed: 42 },
-          stop: { maxTokens: 12, stop: [], mode: "none" },
-          speculative: spec,
-        }),
-      );
-    const a = await sampled({ enabled: false });
-    const b = await sampled({ enabled: false });
-    expect(b.text).toBe(a.text);
-    const d1 = await sampled({ enabled: true, sources: ["draft-model"], k: 3 });
-    const d2 = await sampled({ enabled: true, sources: ["draft-model"], k: 3 });
-    expect(d2.text).toBe(d1.text);
-    expect(d1.usage.speculative!.proposed["draft-model"]).toBeGreaterThan(0);
-    expect(["cancelled", "error"]).not.toContain(d1.stopReason);
+    const u = await sampled2(fim);
+    expect(u.usage.speculative!.proposed["draft-model"]).toBeGreaterThan(0);
+    expect(["cancelled", "error"]).not.toContain(u.stopReason);
   });
+  const sampled2 = (fim: { prefix: string; suffix: string }) =>
+    collect(
+      engine,
+      makeRequest(fim, {
+        sampling: { temperature: 0.9, topK: 20, topP: 0.95 },
+        stop: { maxTokens: 12, stop: [], mode: "none" },
+        speculative: { enabled: true, sources: ["draft-model"], k: 3 },
+      }),
+    );
 
   it("cancels mid-speculation with a done event and leaves the engine usable", async () => {
     // a task whose plain greedy completion is long enough that an abort after the first delta

@@ -135,6 +135,7 @@ async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGene
             rng,
             chunk: input.prefillChunk,
             contextSize: input.draftContextSize,
+            greedyProposals: request.sampling.seed !== undefined,
           }),
         );
     }
@@ -168,6 +169,7 @@ async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGene
       contextSize: input.contextSize,
       ...(signal ? { signal } : {}),
       ...(input.costs ? { costs: input.costs } : {}),
+      seeded: request.sampling.seed !== undefined,
     },
     stats,
   );

@@ -14,7 +14,12 @@
  * the sampler's lock) returns it to the pool instead of freeing it. Reuse is safe because every
  * sampling step first applies its full configuration (`applyConfig`: temperature, top-k, top-p,
  * min-p, seed; absent options reset) and the candidates array is refilled from the logits at every
- * step. Pooled samplers hold a reference to their model: `drainSamplerPool` frees them before the
+ * step — but for the seed: a step whose seed equals the sampler's current one keeps its random
+ * state, already advanced by the draws made since. So a released sampler is re-seeded with
+ * RESET_SEED and no draw is made after that: a later seed equal to it then finds the state a fresh
+ * sampler would have. (The decoder derives a token's seed from its output position, and a verify
+ * pass that ends at position p is often followed by a pass that starts there: without the reset,
+ * that position would be drawn from a different random state than in plain decoding.) Pooled samplers hold a reference to their model: `drainSamplerPool` frees them before the
  * model is disposed. When the bindings do not look as expected (another node-llama-cpp version),
  * nothing is replaced and every pass builds its own sampler, as before.
  */
@@ -22,7 +27,11 @@ import type { Llama, LlamaModel } from "node-llama-cpp";
 
 interface NativeSampler {
   dispose(): void;
+  applyConfig?(config: { seed: number }): unknown;
 }
+
+/** The seed a released sampler is reset to (any value: nothing is drawn with it before the next configuration). */
+const RESET_SEED = 0x5eed;
 type NativeSamplerClass = (new (model: object) => NativeSampler) & { prototype: NativeSampler; ghostlinePool?: true };
 
 /** Released samplers kept per native model, at most this many. */
@@ -70,7 +79,14 @@ function release(model: object, entry: Entry): void {
   let free = pools.get(model);
   if (!free) pools.set(model, (free = []));
   if (free.includes(entry)) return;
-  if (free.length < MAX_FREE) free.push(entry);
+  if (free.length < MAX_FREE) {
+    try {
+      entry.sampler.applyConfig?.({ seed: RESET_SEED });
+    } catch {
+      return entry.free(); // not as expected: do not reuse it
+    }
+    free.push(entry);
+  }
   else entry.free();
 }
 

@@ -1,6 +1,6 @@
 import type { LlamaModel } from "node-llama-cpp";
 import { describe, expect, it } from "vitest";
-import { createHealStrip, HEAL_BOOST, healingBias, VocabularyPieces } from "./token-healing.js";
+import { createHealStrip, HEAL_BOOST, healingBias, healSplit, MAX_HEAL_TOKENS, VocabularyPieces } from "./token-healing.js";
 
 // healingBias only hands the model's tokenizer to TokenBias
 const model = { tokenizer: {} } as unknown as LlamaModel;
@@ -28,6 +28,31 @@ describe("healingBias (token healing's constraint)", () => {
     // 3 of 5 start with "r": the mask form is smaller
     expect(biases(healingBias(model, rVocab, "r"))).toEqual([3, 4].map((t) => [t, -Infinity]));
     expect(healingBias(model, vocab, "zz")).toBeNull();
+  });
+});
+
+describe("healSplit (which typed tokens token healing drops)", () => {
+  // a toy vocabulary: token id → text
+  const vocab = ["is", "Point", "L", "i", "Light", "ret", "return", "x", " =", " ", "Li", "a", "b", "c", "d", "e"];
+  const detok = (ts: readonly number[]) => ts.map((t) => vocab[t]).join("");
+  const healable = (text: string) => vocab.some((p) => p.startsWith(text));
+
+  it("heals the most tokens whose text a vocabulary entry starts with", () => {
+    // is Point L i: "PointLi" starts no entry, "Li" does (Light, Li)
+    expect(healSplit([0, 1, 2, 3], "isPointLi", detok, healable)).toEqual({ count: 2, text: "Li" });
+    // one typed token: healed whole, the prompt ends at the middle marker
+    expect(healSplit([5], "ret", detok, healable)).toEqual({ count: 1, text: "ret" });
+    // x = : " =" starts an entry, "x =" does not
+    expect(healSplit([7, 8], "x =", detok, healable)).toEqual({ count: 1, text: " =" });
+  });
+
+  it("never heals more than MAX_HEAL_TOKENS, and nothing when no entry fits or the text does not round-trip", () => {
+    const all = (t: string) => t.length > 0;
+    expect(healSplit([11, 12, 13, 14, 15], "abcde", detok, all)).toEqual({ count: MAX_HEAL_TOKENS, text: "bcde" });
+    expect(healSplit([11, 12], "ab", detok, () => false)).toBeUndefined();
+    // the kept tokens do not give the typed text's start back: not healed at that count
+    expect(healSplit([11, 12], "Xb", detok, all)).toEqual({ count: 2, text: "Xb" });
+    expect(healSplit([], "", detok, all)).toBeUndefined();
   });
 });
 

@@ -94,6 +94,35 @@ export function healingBias(
   return bias;
 }
 
+/** Token healing drops at most this many typed tokens (see healSplit). */
+export const MAX_HEAL_TOKENS = 4;
+
+/**
+ * Which of a line-anchored prompt's typed tokens to heal. They are tokenized as a whole, so their
+ * last tokens are often cut where the cursor happens to be (`fo|` of `foo`; `isPointLi` →
+ * `is Point L i`), which training never shows inside a middle. Healed: the most typed tokens (up
+ * to MAX_HEAL_TOKENS) whose text some vocabulary entry starts with (`healable`; `Li`, which
+ * `Light` starts with), else fewer; undefined when none can be (or the kept tokens do not give the
+ * typed text's start back). The prompt then ends `count` tokens earlier and the first generated
+ * token must start with `text`. On held-out rest-of-line tasks, healing up to 4 tokens instead of
+ * the last one raised exact matches from 16.0 to 20.0 % and edit similarity from 39.6 to 44.9 %
+ * (bench/anchored-middle.ts, session 30).
+ */
+export function healSplit(
+  typedTokens: readonly number[],
+  typedText: string,
+  detokenize: (tokens: readonly number[]) => string,
+  healable: (text: string) => boolean,
+): { count: number; text: string } | undefined {
+  for (let k = Math.min(MAX_HEAL_TOKENS, typedTokens.length); k >= 1; k--) {
+    const keptText = detokenize(typedTokens.slice(0, typedTokens.length - k));
+    if (!typedText.startsWith(keptText) || keptText.length === typedText.length) continue;
+    const text = typedText.slice(keptText.length);
+    if (healable(text)) return { count: k, text };
+  }
+  return undefined;
+}
+
 /** Cuts `text` from the start of a stream of pieces (what healing's first token re-generates). */
 export function createHealStrip(text: string): (piece: string) => string {
   let left = text;

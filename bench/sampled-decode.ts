@@ -31,11 +31,16 @@ const DRAFT = process.env.GHOSTLINE_BENCH_DRAFT ?? join(ROOT, "models/ghostline-
 const GREEDY: SamplingParams = { temperature: 0, topP: 1, topK: 0 };
 // --top-k N: the sampled configs' top-k (default 0: off, the whole vocabulary in play)
 const SAMPLED: SamplingParams = { temperature: 0.8, topP: 1, topK: flag("--top-k", 0) };
-const ALL_CONFIGS: { label: string; sampling: SamplingParams; speculative: Partial<SpeculativeOptions> }[] = [
+// Requests carry a seed, except the last config's: with a seed the draft model proposes greedy
+// tokens verified as point masses (the output is then plain sampling's with that seed); without
+// one, at a top-k of at most 64, it samples its proposals, verified by the rejection acceptor
+// with both models' probability maps (docs/speculative-decoding.md).
+const ALL_CONFIGS: { label: string; sampling: SamplingParams; speculative: Partial<SpeculativeOptions>; unseeded?: true }[] = [
   { label: "greedy, plain", sampling: GREEDY, speculative: { enabled: false } },
   { label: "sampled, plain", sampling: SAMPLED, speculative: { enabled: false } },
   { label: "sampled, ngram + client drafts", sampling: SAMPLED, speculative: { enabled: true, sources: ["ngram", "client"] } },
   { label: "sampled, draft model (k 3)", sampling: SAMPLED, speculative: { enabled: true, sources: ["draft-model"], k: 3 } },
+  { label: "sampled, draft model, no seed", sampling: SAMPLED, speculative: { enabled: true, sources: ["draft-model"], k: 3 }, unseeded: true },
 ];
 // --greedy-only: plain greedy decoding alone (no sampled runs in between, whose garbage changes
 // when the garbage collector runs: see bench/sampler-pool.ts)
@@ -52,7 +57,7 @@ async function main() {
       tenant: "bench",
       affinityKey: "bench:doc",
       fim: { prefix: task.prefix, suffix: task.suffix },
-      sampling: { ...c.sampling, seed },
+      sampling: c.unseeded ? c.sampling : { ...c.sampling, seed },
       stop: { maxTokens, stop: [], mode: "none" },
       speculative: { ...c.speculative, enabled: c.speculative.enabled ?? false },
       ...(clientDraft ? { clientDraft } : {}),

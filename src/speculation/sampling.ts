@@ -3,7 +3,7 @@
  * distributions (the transformed maps node-llama-cpp returns) and draws from them.
  */
 import type { SamplingParams } from "../core/types.js";
-import { mulberry32 } from "../core/random.js";
+import { fmix32, mulberry32 } from "../core/random.js";
 
 /** A sparse distribution over token ids: probabilities after the temperature/top-k/top-p transform. */
 export type TokenDist = Map<number, number>;
@@ -22,13 +22,7 @@ export function createRng(seed: number = Date.now()): Rng {
  * many seeds earlier passes used (drafts of any length, rejected or not).
  */
 export function positionSeed(base: number, position: number): number {
-  let h = (base ^ Math.imul(position + 1, 0x9e3779b9)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32((base ^ Math.imul(position + 1, 0x9e3779b9)) >>> 0);
 }
 
 /** True when the sampling parameters mean greedy argmax decoding (temperature 0). */

@@ -3,6 +3,8 @@
  * starting at the key's position, each member once: the first is the key's home, the rest are
  * its failover order. Adding or removing a member moves only ~1/n of the keys.
  */
+import { fmix32 } from "../../core/random.js";
+
 export class HashRing {
   private readonly points: { hash: number; member: number }[] = [];
 
@@ -50,10 +52,5 @@ export function hash32(s: string): number {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }

@@ -88,6 +88,7 @@ def main():
                 "single_line_infill": ev["single_line"],
                 "multi_line_infill": ev["multi_line"],
                 **({"rest_of_line_infill": ev["rest_of_line"]} if "rest_of_line" in ev else {}),
+                **({"rest_of_line_infill_served": ev["rest_of_line_served"]} if "rest_of_line_served" in ev else {}),
                 "single_line_by_language": ev.get("single_line_by_language"),
                 "eval_tasks": ev["tasks"],
             })
@@ -145,6 +146,10 @@ def main():
             if "rest_of_line" in ev:
                 md += [f"- Rest-of-line infill, cursor inside the line ({ev['rest_of_line']['n']} tasks): exact match "
                        f"{pct(ev['rest_of_line']['exact_match'])}, edit similarity {pct(ev['rest_of_line']['edit_similarity'])}"]
+            if "rest_of_line_served" in ev:
+                md += [f"- Rest-of-line infill as the server prompts it (line-anchored, token healing; "
+                       f"{ev['rest_of_line_served']['n']} tasks): exact match {pct(ev['rest_of_line_served']['exact_match'])}, "
+                       f"edit similarity {pct(ev['rest_of_line_served']['edit_similarity'])}"]
         md += [f"- Draft/target greedy agreement: {pct(ev.get('draft_target_greedy_agreement'))} "
                f"({ev.get('agreement_tokens')} target tokens, teacher-forced)", "",
                "Licence: MIT. Training data: the Python standard library (PSF) and permissively licensed npm packages; "

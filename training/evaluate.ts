@@ -8,8 +8,11 @@
  *     is the rest of that line (what an IDE asks for while the user types); exact match and edit
  *     similarity. Reported beside, never instead of, whole-line single-line infill. Scored on the
  *     usual prompt (prefix up to the cursor): the model's own skill, comparable across model
- *     versions. The server lays such prompts out line-anchored with token healing
- *     (requests.anchorLine), which bench/anchored-middle.ts scores on the same tasks.
+ *     versions. Scored again as the server lays such prompts out (`rest_of_line_served`):
+ *     line-anchored with token healing (requests.anchorLine) — the prefix ends where the line's
+ *     content starts, the typed content follows `<fim_middle>` without its healed tokens, and the
+ *     first generated token must start with their text (src/engines/llama-cpp/token-healing.ts);
+ *     bench/anchored-middle.ts compares more layouts on the same tasks.
  *   - draft/target greedy agreement: fraction of target-greedy tokens the draft predicts too
  *     (teacher-forced on the target's output) — the greedy speculative acceptance rate
  *
@@ -20,6 +23,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { getLlama, LlamaLogLevel, type LlamaModel, type Token } from "node-llama-cpp";
 import { mulberry32 } from "../src/core/random.js";
+import { healingBias, healSplit, VocabularyPieces } from "../src/engines/llama-cpp/token-healing.js";
 import { editSimilarity, greedy, makeTasks, type Task } from "./eval-tasks.js";
 
 const { values: args } = parseArgs({
@@ -35,13 +39,29 @@ const { values: args } = parseArgs({
 });
 
 
-function fimTokens(model: LlamaModel, t: Task, maxPrompt: number): Token[] {
+function fimTokens(model: LlamaModel, t: Pick<Task, "prefix" | "suffix">, maxPrompt: number): Token[] {
   const id = (s: string) => model.tokenize(s, true)[0]!;
   const suffix = model.tokenize(t.suffix, false).slice(0, 96);
   let prefix = model.tokenize(t.prefix, false);
   const room = maxPrompt - suffix.length - 4;
   if (prefix.length > room) prefix = prefix.slice(prefix.length - room);
   return [1 as Token, id("<fim_suffix>"), ...suffix, id("<fim_prefix>"), ...prefix, id("<fim_middle>")];
+}
+
+/**
+ * A rest-of-line task as the server prompts it (requests.anchorLine): the line-anchored prompt
+ * with its healed tokens dropped, the constraint on the first token, and the healed text (cut
+ * from the output). Without typed content or a fitting entry: the anchored prompt unhealed.
+ */
+function servedPrompt(model: LlamaModel, vocab: VocabularyPieces, t: Task, maxPrompt: number) {
+  const line = t.prefix.slice(t.prefix.lastIndexOf("\n") + 1);
+  const typed = line.trimStart();
+  const typedTokens = typed ? model.tokenize(typed, false) : [];
+  const head = fimTokens(model, { prefix: t.prefix.slice(0, t.prefix.length - typed.length), suffix: t.suffix }, maxPrompt - typedTokens.length);
+  const split = healSplit(typedTokens, typed, (ts) => model.detokenize(ts as Token[]), (text) => vocab.startingWith(text).length > 0);
+  if (!split) return { prompt: [...head, ...typedTokens], healed: "" };
+  const bias = healingBias(model, vocab, split.text) ?? undefined;
+  return { prompt: [...head, ...typedTokens.slice(0, typedTokens.length - split.count)], bias, healed: split.text };
 }
 
 async function main() {
@@ -57,7 +77,8 @@ async function main() {
   const docs = readFileSync(args.heldout, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { text: string; lang: string });
   const tasks = makeTasks(docs, Number(args.n), mulberry32(Number(args.seed)));
   const eos = 2;
-  const acc = { line: { n: 0, exact: 0, sim: 0 }, multi: { n: 0, exact: 0, sim: 0 }, rest: { n: 0, exact: 0, sim: 0 } };
+  const acc = { line: { n: 0, exact: 0, sim: 0 }, multi: { n: 0, exact: 0, sim: 0 }, rest: { n: 0, exact: 0, sim: 0 }, served: { n: 0, exact: 0, sim: 0 } };
+  const vocab = VocabularyPieces.of(target);
   const byLang: Record<string, { n: number; exact: number }> = {};
   let agree = 0;
   let agreeN = 0;
@@ -75,6 +96,14 @@ async function main() {
     acc[t.kind].n++;
     acc[t.kind].exact += exact ? 1 : 0;
     acc[t.kind].sim += sim;
+    if (t.kind === "rest") {
+      const served = servedPrompt(target, vocab, t, ctxSize - maxGen - 2);
+      const out = target.detokenize(await greedy(tseq, served.prompt, maxGen, eos, true, target, served.bias));
+      const servedText = (out.startsWith(served.healed) ? out.slice(served.healed.length) : out).split("\n")[0]!;
+      acc.served.n++;
+      acc.served.exact += servedText.trimEnd() === t.middle.trimEnd() ? 1 : 0;
+      acc.served.sim += editSimilarity(servedText.trimEnd(), t.middle.trimEnd());
+    }
     if (t.kind === "line") {
       const l = (byLang[t.lang] ??= { n: 0, exact: 0 });
       l.n++;
@@ -103,6 +132,7 @@ async function main() {
     single_line: { n: acc.line.n, exact_match: acc.line.exact / Math.max(acc.line.n, 1), edit_similarity: acc.line.sim / Math.max(acc.line.n, 1) },
     multi_line: { n: acc.multi.n, exact_match: acc.multi.exact / Math.max(acc.multi.n, 1), edit_similarity: acc.multi.sim / Math.max(acc.multi.n, 1) },
     rest_of_line: { n: acc.rest.n, exact_match: acc.rest.exact / Math.max(acc.rest.n, 1), edit_similarity: acc.rest.sim / Math.max(acc.rest.n, 1) },
+    rest_of_line_served: { n: acc.served.n, exact_match: acc.served.exact / Math.max(acc.served.n, 1), edit_similarity: acc.served.sim / Math.max(acc.served.n, 1) },
     single_line_by_language: Object.fromEntries(Object.entries(byLang).map(([k, v]) => [k, { n: v.n, exact_match: v.exact / v.n }])),
     draft_target_greedy_agreement: agreeN ? agree / agreeN : null,
     agreement_tokens: agreeN,

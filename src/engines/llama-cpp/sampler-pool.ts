@@ -15,8 +15,8 @@
  * sampling step first applies its full configuration (`applyConfig`: temperature, top-k, top-p,
  * min-p, seed; absent options reset) and the candidates array is refilled from the logits at every
  * step — but for the seed: a step whose seed equals the sampler's current one keeps its random
- * state, already advanced by the draws made since. So a released sampler is re-seeded with
- * RESET_SEED and no draw is made after that: a later seed equal to it then finds the state a fresh
+ * state, already advanced by the draws made since. So a released sampler that was given a seed is
+ * re-seeded with RESET_SEED and no draw is made after that: a later seed equal to it then finds the state a fresh
  * sampler would have. (The decoder derives a token's seed from its output position, and a verify
  * pass that ends at position p is often followed by a pass that starts there: without the reset,
  * that position would be drawn from a different random state than in plain decoding.) Pooled samplers hold a reference to their model: `drainSamplerPool` frees them before the
@@ -27,7 +27,7 @@ import type { Llama, LlamaModel } from "node-llama-cpp";
 
 interface NativeSampler {
   dispose(): void;
-  applyConfig?(config: { seed: number }): unknown;
+  applyConfig?: (this: NativeSampler, config: { seed?: number }) => unknown;
 }
 
 /** The seed a released sampler is reset to (any value: nothing is drawn with it before the next configuration). */
@@ -40,6 +40,8 @@ const MAX_FREE = 32;
 interface Entry {
   sampler: NativeSampler;
   free: () => void;
+  /** A configuration with a seed was applied since the sampler was last reset (greedy passes set none). */
+  seeded: boolean;
 }
 const pools = new Map<object, Entry[]>();
 /** Native models already drained: a sampler released after that is freed at once. */
@@ -63,8 +65,17 @@ export function installSamplerPool(llama: Llama): boolean {
     }
     const sampler = new Native(model);
     stats.created++;
-    const own: Entry = { sampler, free: () => realDispose.call(sampler) };
+    const own: Entry = { sampler, free: () => realDispose.call(sampler), seeded: false };
     Object.defineProperty(sampler, "dispose", { configurable: true, value: () => release(model, own) });
+    const apply = sampler.applyConfig;
+    if (typeof apply === "function")
+      Object.defineProperty(sampler, "applyConfig", {
+        configurable: true,
+        value: (config: { seed?: number }) => {
+          if (config?.seed !== undefined) own.seeded = true;
+          return apply.call(sampler, config);
+        },
+      });
     return sampler; // an object returned from a constructor is what `new` yields
   } as unknown as NativeSamplerClass;
   Pooled.prototype = Native.prototype; // instanceof keeps working
@@ -79,15 +90,16 @@ function release(model: object, entry: Entry): void {
   let free = pools.get(model);
   if (!free) pools.set(model, (free = []));
   if (free.includes(entry)) return;
-  if (free.length < MAX_FREE) {
+  if (free.length >= MAX_FREE) return entry.free();
+  if (entry.seeded) {
     try {
       entry.sampler.applyConfig?.({ seed: RESET_SEED });
     } catch {
       return entry.free(); // not as expected: do not reuse it
     }
-    free.push(entry);
+    entry.seeded = false; // (the reset itself went through the wrapper)
   }
-  else entry.free();
+  free.push(entry);
 }
 
 /** Frees the pooled samplers of `model` (call before disposing it). */

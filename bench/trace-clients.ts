@@ -21,6 +21,11 @@ export interface ClientResult {
   /** Requests superseded (or ended) before a first token arrived. */
   superseded: number;
   reused: { "typing-through": number; cache: number };
+  /**
+   * WebSocket: the latencies of the keystrokes whose completion the engine generated (not reused
+   * by typing-through or the cache; the `done` frame says which).
+   */
+  engineLatenciesMs: number[];
   /** Failed requests' messages, one per failure. */
   errors: string[];
   /** node:http requests sent again after the server closed a reused connection unanswered (postStream). */
@@ -164,7 +169,7 @@ async function walk(trace: TypingTrace, speed: number, key: (i: number, text: st
 }
 
 function emptyResult(): ClientResult {
-  return { latenciesMs: [], requests: 0, superseded: 0, reused: { "typing-through": 0, cache: 0 }, errors: [], retried: 0, serverMs: [], outsideServerMs: [] };
+  return { latenciesMs: [], requests: 0, superseded: 0, reused: { "typing-through": 0, cache: 0 }, engineLatenciesMs: [], errors: [], retried: 0, serverMs: [], outsideServerMs: [] };
 }
 
 /** Ghostline WebSocket session client. */
@@ -190,6 +195,7 @@ export async function replayWs(trace: TypingTrace, o: ReplayOptions): Promise<Cl
     if (m.type === "done") {
       if (process.env.BENCH_DEBUG) process.stderr.write(`DBG ${trace.uri} ${m.id} ${JSON.stringify((m as { usage?: unknown }).usage)} ${(m as { stop_reason?: string }).stop_reason} ${(p.latencyMs ?? -1).toFixed(1)} ${m.reused ?? "-"}\n`);
       if (m.reused) res.reused[m.reused]++;
+      else if (p.latencyMs !== undefined) res.engineLatenciesMs.push(p.latencyMs);
       pending.delete(m.id!);
     }
   });

@@ -82,6 +82,9 @@ interface RunReport {
   paced: number | null;
   typingThroughRate: number | null;
   cacheRate: number | null;
+  /** WebSocket: p50 over the keystrokes the engine served (not typing-through or the cache), and how many. */
+  engineP50Ms: number | null;
+  engineServed: number;
   /** Distinct error messages (at most 5). */
   errors: string[];
   /** Failed requests (each failure once; not counted as superseded). */
@@ -180,6 +183,7 @@ async function main(): Promise<void> {
     const ended = url ? await host.endRun() : undefined;
     const c = ended?.counters;
     const lat = results.flatMap((r) => r.latenciesMs);
+    const engineLat = results.flatMap((r) => r.engineLatenciesMs);
     const serverMs = results.flatMap((r) => r.serverMs);
     const outsideServerMs = results.flatMap((r) => r.outsideServerMs);
     const requests = results.reduce((s, r) => s + r.requests, 0);
@@ -208,6 +212,8 @@ async function main(): Promise<void> {
       errors: [...new Set(results.flatMap((r) => r.errors))].slice(0, 5),
       failed: results.reduce((s, r) => s + r.errors.length, 0),
       retried: results.reduce((s, r) => s + r.retried, 0),
+      engineP50Ms: engineLat.length ? pct(engineLat, 0.5) : null,
+      engineServed: engineLat.length,
       serverP50Ms: serverMs.length ? pct(serverMs, 0.5) : null,
       outsideServerP50Ms: outsideServerMs.length ? pct(outsideServerMs, 0.5) : null,
       latenciesMs: lat.map((x) => Math.round(x * 10) / 10),
@@ -229,7 +235,7 @@ async function main(): Promise<void> {
   console.log("client  typists  keys  reqs  step  p50ms  p95ms  p99ms  p50st  p95st  wasted  gens  tt%   cache%  superseded");
   for (const r of reports)
     console.log(
-      `${r.client.padEnd(7)} ${String(r.typists).padStart(7)} ${String(r.keystrokes).padStart(5)} ${String(r.requests).padStart(5)} ${f(r.stepMs, 2).padStart(5)} ${f(r.p50Ms).padStart(6)} ${f(r.p95Ms).padStart(6)} ${f(r.p99Ms).padStart(6)} ${f(r.p50Steps, 1).padStart(6)} ${f(r.p95Steps, 1).padStart(6)} ${f(r.wastedTokens).padStart(7)} ${f(r.generations).padStart(5)} ${f(r.typingThroughRate === null ? null : r.typingThroughRate * 100).padStart(4)} ${f(r.cacheRate === null ? null : r.cacheRate * 100).padStart(6)} ${String(r.superseded).padStart(10)}${r.engineTokens ? `  prompt tokens evaluated/reused ${r.engineTokens.evaluated}/${r.engineTokens.reused}` : ""}${r.failed ? `  failed ${r.failed}: ${r.errors.join(",")}` : ""}${r.retried ? `  retried ${r.retried}` : ""}${r.serverP50Ms !== null ? `  server p50 ${r.serverP50Ms.toFixed(2)} ms, rest p50 ${r.outsideServerP50Ms!.toFixed(2)} ms` : ""}`,
+      `${r.client.padEnd(7)} ${String(r.typists).padStart(7)} ${String(r.keystrokes).padStart(5)} ${String(r.requests).padStart(5)} ${f(r.stepMs, 2).padStart(5)} ${f(r.p50Ms).padStart(6)} ${f(r.p95Ms).padStart(6)} ${f(r.p99Ms).padStart(6)} ${f(r.p50Steps, 1).padStart(6)} ${f(r.p95Steps, 1).padStart(6)} ${f(r.wastedTokens).padStart(7)} ${f(r.generations).padStart(5)} ${f(r.typingThroughRate === null ? null : r.typingThroughRate * 100).padStart(4)} ${f(r.cacheRate === null ? null : r.cacheRate * 100).padStart(6)} ${String(r.superseded).padStart(10)}${r.engineTokens ? `  prompt tokens evaluated/reused ${r.engineTokens.evaluated}/${r.engineTokens.reused}` : ""}${r.failed ? `  failed ${r.failed}: ${r.errors.join(",")}` : ""}${r.retried ? `  retried ${r.retried}` : ""}${r.engineP50Ms !== null ? `  engine-served p50 ${r.engineP50Ms.toFixed(2)} ms (${(r.engineP50Ms / r.stepMs).toFixed(1)} steps, ${r.engineServed})` : ""}${r.serverP50Ms !== null ? `  server p50 ${r.serverP50Ms.toFixed(2)} ms, rest p50 ${r.outsideServerP50Ms!.toFixed(2)} ms` : ""}`,
     );
   for (const n of typistCounts) {
     const ws = reports.find((r) => r.client === "ws" && r.typists === n);

@@ -30,7 +30,7 @@ import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { getLlama, LlamaLogLevel, type LlamaContextSequence, type LlamaModel, type Token, type TokenBias } from "node-llama-cpp";
-import { HEAL_BOOST, healingBias, healSplit, VocabularyPieces } from "../src/engines/llama-cpp/token-healing.js";
+import { createHealStrip, HEAL_BOOST, healingBias, healSplit, VocabularyPieces } from "../src/engines/llama-cpp/token-healing.js";
 import { mulberry32 } from "../src/core/random.js";
 import { editSimilarity, greedy, makeTasks } from "../training/eval-tasks.js";
 
@@ -157,7 +157,7 @@ for (let i = 0; i < tasks.length; i++) {
     const heal = pieces.pieces[typed[typed.length - 1]!]!;
     const healedOut = await greedyLine([...head, ...typed.slice(0, -1)], healBias(heal) ?? undefined);
     const healedText = model.detokenize(healedOut);
-    const healed = firstLine(healedText.startsWith(heal) ? healedText.slice(heal.length) : healedText);
+    const healed = firstLine(createHealStrip(heal)(healedText));
     // healed: the kept typed tokens that differ from those kept one character earlier; at least the
     // last kept position (or <fim_middle>) is evaluated again for its logits
     const kept = typed.slice(0, -1);
@@ -171,7 +171,7 @@ for (let i = 0; i < tasks.length; i++) {
     const split = healSplit(typed, t.prefix.slice(-j), detok, healable);
     const kept2 = split ? typed.slice(0, typed.length - split.count) : typed;
     const out2 = model.detokenize(await greedyLine([...head, ...kept2], split ? healBias(split.text)! : undefined));
-    const healed2 = firstLine(split && out2.startsWith(split.text) ? out2.slice(split.text.length) : out2);
+    const healed2 = firstLine(split ? createHealStrip(split.text)(out2) : out2);
     const splitBefore = typedBefore.length ? healSplit(typedBefore, t.prefix.slice(-j, -1), detok, healable) : undefined;
     const keptBefore2 = splitBefore ? typedBefore.slice(0, typedBefore.length - splitBefore.count) : typedBefore;
     let same2 = 0;

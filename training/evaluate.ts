@@ -23,7 +23,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { getLlama, LlamaLogLevel, type LlamaModel, type Token } from "node-llama-cpp";
 import { mulberry32 } from "../src/core/random.js";
-import { healingBias, healSplit, VocabularyPieces } from "../src/engines/llama-cpp/token-healing.js";
+import { createHealStrip, healingBias, healSplit, VocabularyPieces } from "../src/engines/llama-cpp/token-healing.js";
 import { editSimilarity, greedy, makeTasks, type Task } from "./eval-tasks.js";
 
 const { values: args } = parseArgs({
@@ -99,7 +99,7 @@ async function main() {
     if (t.kind === "rest") {
       const served = servedPrompt(target, vocab, t, ctxSize - maxGen - 2);
       const out = target.detokenize(await greedy(tseq, served.prompt, maxGen, eos, true, target, served.bias));
-      const servedText = (out.startsWith(served.healed) ? out.slice(served.healed.length) : out).split("\n")[0]!;
+      const servedText = createHealStrip(served.healed)(out).split("\n")[0]!;
       acc.served.n++;
       acc.served.exact += servedText.trimEnd() === t.middle.trimEnd() ? 1 : 0;
       acc.served.sim += editSimilarity(servedText.trimEnd(), t.middle.trimEnd());

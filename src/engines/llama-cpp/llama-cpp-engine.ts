@@ -162,7 +162,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
   private readonly closing = new AbortController();
   private readonly tokenMemo = new LruMap<string, readonly number[]>(4096);
   /** Token healing: each vocabulary entry's text (built with the engine when anchorLine is on) and the constraint per healed text. */
-  private pieces: VocabularyPieces | undefined;
+  private readonly pieces: VocabularyPieces | undefined;
   private readonly healBiases = new LruMap<string, TokenBias | null>(512);
   /** Special-token names → ids (a handful per family; looked up on every request). */
   private readonly tokenIds = new Map<string, number | undefined>();
@@ -258,7 +258,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
   private healBias(text: string): TokenBias | null {
     const hit = this.healBiases.get(text);
     if (hit !== undefined) return hit;
-    this.pieces ??= VocabularyPieces.of(this.model);
+    if (!this.pieces) return null; // no line anchor, so nothing to heal
     const bias = healingBias(this.model, this.pieces, text);
     this.healBiases.set(text, bias);
     return bias;

@@ -16,11 +16,12 @@
  * min-p, seed; absent options reset) and the candidates array is refilled from the logits at every
  * step — but for the seed: a step whose seed equals the sampler's current one keeps its random
  * state, already advanced by the draws made since. So a released sampler that was given a seed is
- * re-seeded with RESET_SEED and no draw is made after that: a later seed equal to it then finds the state a fresh
- * sampler would have. (The decoder derives a token's seed from its output position, and a verify
- * pass that ends at position p is often followed by a pass that starts there: without the reset,
- * that position would be drawn from a different random state than in plain decoding.) Pooled samplers hold a reference to their model: `drainSamplerPool` frees them before the
- * model is disposed. When the bindings do not look as expected (another node-llama-cpp version),
+ * re-seeded with RESET_SEED and no draw is made after that: a later seed equal to it then finds
+ * the state a fresh sampler would have. (The decoder derives a token's seed from its output
+ * position, and a verify pass that ends at position p is often followed by a pass that starts
+ * there: without the reset, that position would be drawn from a different random state than in
+ * plain decoding.) Pooled samplers hold a reference to their model: `drainSamplerPool` frees them
+ * before the model is disposed. When the bindings do not look as expected (another node-llama-cpp version),
  * nothing is replaced and every pass builds its own sampler, as before.
  */
 import type { Llama, LlamaModel } from "node-llama-cpp";

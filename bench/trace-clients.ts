@@ -20,10 +20,10 @@ export interface ClientResult {
   requests: number;
   /** Requests superseded (or ended) before a first token arrived. */
   superseded: number;
-  reused: { "typing-through": number; cache: number };
+  reused: { "typing-through": number; cache: number; lookahead: number };
   /**
    * WebSocket: the latencies of the keystrokes whose completion the engine generated (not reused
-   * by typing-through or the cache; the `done` frame says which).
+   * by typing-through or the cache, nor begun by a lookahead probe; the `done` frame says which).
    */
   engineLatenciesMs: number[];
   /** Failed requests' messages, one per failure. */
@@ -169,7 +169,7 @@ async function walk(trace: TypingTrace, speed: number, key: (i: number, text: st
 }
 
 function emptyResult(): ClientResult {
-  return { latenciesMs: [], requests: 0, superseded: 0, reused: { "typing-through": 0, cache: 0 }, engineLatenciesMs: [], errors: [], retried: 0, serverMs: [], outsideServerMs: [] };
+  return { latenciesMs: [], requests: 0, superseded: 0, reused: { "typing-through": 0, cache: 0, lookahead: 0 }, engineLatenciesMs: [], errors: [], retried: 0, serverMs: [], outsideServerMs: [] };
 }
 
 /** Ghostline WebSocket session client. */
@@ -180,7 +180,7 @@ export async function replayWs(trace: TypingTrace, o: ReplayOptions): Promise<Cl
   const pending = new Map<string, { keyAt: number; firedAt: number; got: boolean; latencyMs?: number }>();
   const debounce = new AdaptiveDebounce({ initialMs: o.debounceMs });
   ws.on("message", (data) => {
-    const m = JSON.parse(rawText(data)) as { type: string; id?: string; reused?: "typing-through" | "cache"; error?: { code: string } };
+    const m = JSON.parse(rawText(data)) as { type: string; id?: string; reused?: "typing-through" | "cache" | "lookahead"; error?: { code: string } };
     const p = m.id ? pending.get(m.id) : undefined;
     if (m.type === "error") res.errors.push(m.error?.code ?? "?");
     if (!p) return;

@@ -82,6 +82,10 @@ interface RunReport {
   paced: number | null;
   typingThroughRate: number | null;
   cacheRate: number | null;
+  /** Requests whose first token a lookahead probe had computed, and the probes run and their tokens. */
+  lookaheadRate: number | null;
+  lookaheads: number | null;
+  lookaheadTokens: number | null;
   /** WebSocket: p50 over the keystrokes the engine served (not typing-through or the cache), and how many. */
   engineP50Ms: number | null;
   engineServed: number;
@@ -116,6 +120,8 @@ async function main(): Promise<void> {
   // client,ngram without the draft model), likewise
   const specSources = opt("--spec-sources");
   // --no-anchor-line: the usual prompt layout instead of the line-anchored middle (config.requests.anchorLine)
+  // --lookahead N: probes per completion (config.requests.lookahead; 0 = off), for side-by-side runs
+  const lookahead = opt("--lookahead");
   const configInput = {
     ...(args.includes("--no-spec") ? { speculative: { enabled: false } } : specSources !== undefined ? { speculative: { sources: specSources.split(",").filter(Boolean) } } : {}),
     ...(debounceMs !== undefined ? { client: { debounceMs: Number(debounceMs) } } : {}),
@@ -123,6 +129,7 @@ async function main(): Promise<void> {
       ...(paceMs !== undefined ? { paceMultilineMs: Number(paceMs) } : {}),
       ...(parkMs !== undefined ? { parkAbortedMs: Number(parkMs) } : {}),
       ...(args.includes("--no-anchor-line") ? { anchorLine: false } : {}),
+      ...(lookahead !== undefined ? { lookahead: Number(lookahead) } : {}),
     },
   };
   const config = ConfigSchema.parse(configInput);
@@ -208,6 +215,9 @@ async function main(): Promise<void> {
       paced: c ? c.paced : null,
       typingThroughRate: c && c.requests ? c.reusedTypingThrough / c.requests : null,
       cacheRate: c && c.requests ? c.reusedCache / c.requests : null,
+      lookaheadRate: c && c.requests ? c.reusedLookahead / c.requests : null,
+      lookaheads: c ? c.lookaheads : null,
+      lookaheadTokens: c ? c.lookaheadTokens : null,
       engineTokens: ended?.engineTokens ?? null,
       errors: [...new Set(results.flatMap((r) => r.errors))].slice(0, 5),
       failed: results.reduce((s, r) => s + r.errors.length, 0),
@@ -232,10 +242,10 @@ async function main(): Promise<void> {
   console.log(`decode step measured around the runs: ${stepsAround.map((x) => x.toFixed(2)).join(", ")} ms; each run's steps use the smaller of its two neighbours`);
   await host.close();
   const f = (x: number | null, d = 0) => (x === null || Number.isNaN(x) ? "-" : x.toFixed(d));
-  console.log("client  typists  keys  reqs  step  p50ms  p95ms  p99ms  p50st  p95st  wasted  gens  tt%   cache%  superseded");
+  console.log("client  typists  keys  reqs  step  p50ms  p95ms  p99ms  p50st  p95st  wasted  gens  tt%   cache%  la%  superseded");
   for (const r of reports)
     console.log(
-      `${r.client.padEnd(7)} ${String(r.typists).padStart(7)} ${String(r.keystrokes).padStart(5)} ${String(r.requests).padStart(5)} ${f(r.stepMs, 2).padStart(5)} ${f(r.p50Ms).padStart(6)} ${f(r.p95Ms).padStart(6)} ${f(r.p99Ms).padStart(6)} ${f(r.p50Steps, 1).padStart(6)} ${f(r.p95Steps, 1).padStart(6)} ${f(r.wastedTokens).padStart(7)} ${f(r.generations).padStart(5)} ${f(r.typingThroughRate === null ? null : r.typingThroughRate * 100).padStart(4)} ${f(r.cacheRate === null ? null : r.cacheRate * 100).padStart(6)} ${String(r.superseded).padStart(10)}${r.engineTokens ? `  prompt tokens evaluated/reused ${r.engineTokens.evaluated}/${r.engineTokens.reused}` : ""}${r.failed ? `  failed ${r.failed}: ${r.errors.join(",")}` : ""}${r.retried ? `  retried ${r.retried}` : ""}${r.engineP50Ms !== null ? `  engine-served p50 ${r.engineP50Ms.toFixed(2)} ms (${(r.engineP50Ms / r.stepMs).toFixed(1)} steps, ${r.engineServed})` : ""}${r.serverP50Ms !== null ? `  server p50 ${r.serverP50Ms.toFixed(2)} ms, rest p50 ${r.outsideServerP50Ms!.toFixed(2)} ms` : ""}`,
+      `${r.client.padEnd(7)} ${String(r.typists).padStart(7)} ${String(r.keystrokes).padStart(5)} ${String(r.requests).padStart(5)} ${f(r.stepMs, 2).padStart(5)} ${f(r.p50Ms).padStart(6)} ${f(r.p95Ms).padStart(6)} ${f(r.p99Ms).padStart(6)} ${f(r.p50Steps, 1).padStart(6)} ${f(r.p95Steps, 1).padStart(6)} ${f(r.wastedTokens).padStart(7)} ${f(r.generations).padStart(5)} ${f(r.typingThroughRate === null ? null : r.typingThroughRate * 100).padStart(4)} ${f(r.cacheRate === null ? null : r.cacheRate * 100).padStart(6)} ${f(r.lookaheadRate === null ? null : r.lookaheadRate * 100).padStart(4)} ${String(r.superseded).padStart(10)}${r.lookaheads ? `  probes ${r.lookaheads} (${r.lookaheadTokens} tokens)` : ""}${r.engineTokens ? `  prompt tokens evaluated/reused ${r.engineTokens.evaluated}/${r.engineTokens.reused}` : ""}${r.failed ? `  failed ${r.failed}: ${r.errors.join(",")}` : ""}${r.retried ? `  retried ${r.retried}` : ""}${r.engineP50Ms !== null ? `  engine-served p50 ${r.engineP50Ms.toFixed(2)} ms (${(r.engineP50Ms / r.stepMs).toFixed(1)} steps, ${r.engineServed})` : ""}${r.serverP50Ms !== null ? `  server p50 ${r.serverP50Ms.toFixed(2)} ms, rest p50 ${r.outsideServerP50Ms!.toFixed(2)} ms` : ""}`,
     );
   for (const n of typistCounts) {
     const ws = reports.find((r) => r.client === "ws" && r.typists === n);

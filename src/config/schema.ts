@@ -127,6 +127,16 @@ export const ConfigSchema = z.object({
        * request that needs its engine slot, or this timeout ends it. 0 disables it.
        */
       parkAbortedMs: z.number().int().min(0).max(5_000).default(250),
+      /**
+       * Lookahead: after a greedy completion, when the engine has an idle sequence, the first token
+       * of the completion for each of this many likely next characters other than the
+       * suggestion's own (the model's top alternatives at the cursor) is computed in the
+       * background. When the user types one of them, that token is streamed at once while the
+       * generation continues. 0 disables it.
+       */
+      lookahead: z.number().int().min(0).max(8).default(2),
+      /** Lookahead: the least probability at the cursor (model's) of a character worth a probe. */
+      lookaheadMinProbability: z.number().min(0).max(1).default(0.1),
     })
     .prefault({}),
   telemetry: z

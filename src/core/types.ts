@@ -95,7 +95,18 @@ export interface Usage {
 /** What an engine streams back. Text deltas are post-stop-rule text (never past a stop string). */
 export type EngineEvent =
   | { type: "delta"; text: string; tokens: number }
-  | { type: "done"; stopReason: StopReason; usage: Usage; text: string };
+  | {
+      type: "done";
+      stopReason: StopReason;
+      usage: Usage;
+      text: string;
+      /**
+       * When the request asked for `alternatives`: the most likely next characters at the cursor
+       * other than the completion's own first character (from the first position's top tokens,
+       * most likely first). What the user may type instead of accepting the suggestion.
+       */
+      alternatives?: string[];
+    };
 
 /** One generation request as the engine sees it (already validated, limits applied). */
 export interface EngineRequest {
@@ -120,6 +131,18 @@ export interface EngineRequest {
   parallel?: boolean;
   /** Model version to use (registry); engine default when absent. */
   model?: string;
+  /**
+   * Report up to `count` alternative next characters in the done event (`alternatives`), each at
+   * least `minProbability` likely at the cursor (summed over the top tokens that start with it).
+   * Greedy requests only; engines that cannot tell ignore it.
+   */
+  alternatives?: { count: number; minProbability: number };
+  /**
+   * A lookahead probe (the request manager's first-token prefetch): the text after the last token
+   * is not flushed at max_tokens, so it is exactly what the same request without the token limit
+   * streams after that many tokens.
+   */
+  probe?: boolean;
 }
 
 /** Static facts about a loaded engine/model. */

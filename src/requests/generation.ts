@@ -19,6 +19,8 @@ export interface GenerationResult {
   text: string;
   stopReason: StopReason;
   usage: Usage;
+  /** Likely next characters other than the text's first (when the request asked for them). */
+  alternatives?: string[];
 }
 
 /** A reader of a generation; `wake` is set while the reader waits for more events. */
@@ -318,7 +320,7 @@ export class Generation {
           // The engine's final text is authoritative (post stop rules).
           if (ev.text.startsWith(this.text) || ev.stopReason !== "cancelled") this.text = ev.text;
           this.tokens = Math.max(this.tokens, ev.usage.completionTokens);
-          this.result = { text: this.text, stopReason: ev.stopReason, usage: ev.usage };
+          this.result = { text: this.text, stopReason: ev.stopReason, usage: ev.usage, ...(ev.alternatives ? { alternatives: ev.alternatives } : {}) };
           break;
         }
       }

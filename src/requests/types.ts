@@ -50,8 +50,11 @@ export interface CompletionDone {
   text: string;
   stopReason: StopReason;
   usage: Usage;
-  /** How the result was obtained without (full) new generation. */
-  reused?: "typing-through" | "cache";
+  /**
+   * How the result was obtained without (full) new generation: "lookahead" = a new generation
+   * whose first token had been computed before the keystroke (streamed at once).
+   */
+  reused?: "typing-through" | "cache" | "lookahead";
   /** Experiment arm that served it, if any. */
   arm?: { experiment: string; arm: string };
 }

@@ -45,19 +45,32 @@ export function samplingOptions(sampling: SamplingParams): {
   };
 }
 
+/** Top tokens of the first output position (greedy runs that asked for alternatives). */
+export interface FirstAlternatives {
+  /** How many top tokens to report (the chosen one included). */
+  count: number;
+  /** Receives them, most likely first, with their probabilities among the reported ones. */
+  onTop: (top: { token: number; p: number }[]) => void;
+}
+
 /**
  * Wraps a node-llama-cpp sequence as a TargetEvaluator for the given sampling parameters.
  * `firstBias` (token healing) constrains the first output position of the first pass only.
+ * `alternatives` (greedy only): the first output position of the first pass also reports its top
+ * tokens. It is then sampled through top-k instead of the greedy sampler, and its token is the
+ * argmax of the top-k logits, which is the greedy token.
  */
 export function createTargetEvaluator(
   sequence: LlamaContextSequence,
   sampling: SamplingParams,
   firstBias?: TokenBias,
+  alternatives?: FirstAlternatives,
 ): TargetEvaluator {
   const greedy = isGreedy(sampling);
   const options = greedy ? undefined : samplingOptions(sampling);
   const generateNext = greedy ? { token: true as const } : { probabilities: true as const, options };
   let bias = firstBias;
+  let top = greedy && alternatives && alternatives.count > 1 ? alternatives : undefined;
   return {
     get length() {
       return sequence.nextTokenIndex;
@@ -65,14 +78,32 @@ export function createTargetEvaluator(
     async evaluate(tokens, lead = [], seeds) {
       const drawn = !greedy && seeds !== undefined;
       const items: ControlledEvaluateInputItem[] = [...(lead as Token[])];
+      const wantTop = top && tokens.length > 0 ? top : undefined;
+      top = undefined;
       tokens.forEach((t, i) => {
-        const next = drawn ? { token: true as const, options: { ...options, seed: seeds[i] ?? 0 } } : generateNext;
+        const next =
+          i === 0 && wantTop
+            ? { probabilities: true as const, options: { temperature: 1, topK: wantTop.count } }
+            : drawn
+              ? { token: true as const, options: { ...options, seed: seeds[i] ?? 0 } }
+              : generateNext;
         // greedy: the default options of node-llama-cpp's sampler are temperature 0 (argmax)
         const constrained = i === 0 && bias ? { ...next, options: { ...("options" in next ? next.options : {}), tokenBias: bias } } : next;
         items.push([t as Token, { generateNext: constrained }]);
       });
       bias = undefined;
       const out = await sequence.controlledEvaluate(items);
+      if (wantTop) {
+        const first = out[lead.length]?.next;
+        const ranked = [...(first?.probabilities ?? new Map<Token, number>()).entries()]
+          .map(([token, p]) => ({ token: token, p }))
+          .sort((a, b) => b.p - a.p);
+        if (first && ranked.length > 0) {
+          // the argmax of the top-k logits is the greedy sampler's choice
+          first.token = ranked[0]!.token;
+          wantTop.onTop(ranked);
+        }
+      }
       return out.slice(lead.length).map((o) =>
         greedy || drawn
           ? { token: o?.next.token ?? undefined }

@@ -197,4 +197,48 @@ describe("line-anchored middle", () => {
     // the client's own suggestion is the model's output: after the healed first token its drafts line up
     expect(clientAccepted).toBeGreaterThan(0);
   });
+
+  it("alternatives: the greedy text is unchanged; a probe for each gives the text the full request streams first", async () => {
+    const line = { maxTokens: 16, stop: [], mode: "line" as const };
+    let reported = 0;
+    let compared = 0;
+    for (const t of midLine(12)) {
+      const fim = { prefix: t.prefix, suffix: t.suffix };
+      const plain = await collect(anchored, makeRequest(fim, { stop: line }));
+      let alternatives: string[] | undefined;
+      let text = "";
+      for await (const ev of anchored.complete(makeRequest(fim, { stop: line, alternatives: { count: 2, minProbability: 0.05 } }), {}))
+        if (ev.type === "done") ({ alternatives, text } = ev);
+      expect(text).toBe(plain.text);
+      expect(alternatives?.length ?? 0).toBeLessThanOrEqual(2);
+      for (const ch of alternatives ?? []) {
+        reported++;
+        expect([...ch].length).toBe(1);
+        expect(text.startsWith(ch)).toBe(false);
+        const typed = { prefix: t.prefix + ch, suffix: t.suffix };
+        const probe = await collect(anchored, makeRequest(typed, { stop: { ...line, maxTokens: 1 }, probe: true }));
+        const full = await collect(anchored, makeRequest(typed, { stop: line, speculative: { enabled: true, sources: ["ngram", "client"] } }));
+        expect(full.text.startsWith(probe.text)).toBe(true);
+        if (probe.text) compared++;
+      }
+    }
+    expect(reported).toBeGreaterThanOrEqual(3);
+    expect(compared).toBeGreaterThanOrEqual(2);
+  });
+
+  it("a probe does not flush text held back as the start of a stop string (a plain max_tokens run does)", async () => {
+    // a task whose first token puts text at the cursor (not just the healed text)
+    let fim = { prefix: "", suffix: "" };
+    let one = { text: "" };
+    for (const t of midLine(8)) {
+      fim = { prefix: t.prefix, suffix: t.suffix };
+      one = await collect(anchored, makeRequest(fim, { stop: { maxTokens: 1, stop: [], mode: "none" } }));
+      if (one.text) break;
+    }
+    expect(one.text.length).toBeGreaterThan(0);
+    const stop = { maxTokens: 1, stop: [one.text + "\u0001"], mode: "none" as const };
+    expect((await collect(anchored, makeRequest(fim, { stop }))).text).toBe(one.text);
+    const probe = await collect(anchored, makeRequest(fim, { stop, probe: true }));
+    expect(probe).toMatchObject({ text: "", stopReason: "max_tokens" });
+  });
 });

@@ -24,7 +24,7 @@ export interface CompletionResult {
   completionId?: string;
   model?: string;
   usage?: WireUsage;
-  reused?: "typing-through" | "cache";
+  reused?: "typing-through" | "cache" | "lookahead";
   error?: { code: string; message: string };
   /** Client-measured ms from send to first delta (undefined without deltas) and to the end. */
   firstDeltaMs?: number;

@@ -177,7 +177,7 @@ export type ServerMessage =
       model: string;
       usage: WireUsage;
       /** true when the completion was served by trimming an in-flight/shown one (typing-through) or from cache */
-      reused?: "typing-through" | "cache";
+      reused?: "typing-through" | "cache" | "lookahead";
     }
   | { type: "error"; id?: string; error: { code: string; message: string } }
   | { type: "ack"; count: number }

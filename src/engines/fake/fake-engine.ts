@@ -21,6 +21,11 @@ export interface FakeEngineOptions {
   sequences?: number;
   /** Reported model name (default "fake-model"). */
   model?: string;
+  /**
+   * Likely next characters the "model" reports when a request asks for `alternatives` (greedy
+   * requests; the completion's own first character and the request's count apply).
+   */
+  alternatives?: (req: EngineRequest) => string[];
 }
 
 /** The fake engine plus test hooks. */
@@ -116,7 +121,9 @@ export function createFakeEngine(opts: FakeEngineOptions = {}): FakeEngine {
           return;
         }
       }
-      yield { type: "done", stopReason: reason ?? "eos", usage: usage(tokens), text };
+      const asked = request.alternatives && request.sampling.temperature === 0 ? request.alternatives.count : 0;
+      const alternatives = asked > 0 && opts.alternatives ? opts.alternatives(request).filter((c) => !text.startsWith(c)).slice(0, asked) : [];
+      yield { type: "done", stopReason: reason ?? "eos", usage: usage(tokens), text, ...(alternatives.length ? { alternatives } : {}) };
     } finally {
       active--;
       dispose();

@@ -53,10 +53,12 @@ export interface CompletionRunInput {
 /**
  * Runs the completion, yielding delta events and a final done event. Never throws for
  * cancellation. Until its first token the run is urgent: continuing generations on the same
- * context hold their passes back (ContextGate), so the first pass is not batched with theirs.
+ * context hold their passes back (ContextGate), so the first pass is not batched with theirs
+ * (probes excepted).
  */
 export async function* runCompletion(input: CompletionRunInput): AsyncGenerator<EngineEvent, void, void> {
-  const endUrgent = beginUrgent(input.target);
+  // A lookahead probe is background work: it never holds other documents' passes back.
+  const endUrgent = input.request.probe ? () => {} : beginUrgent(input.target);
   try {
     yield* run(input, endUrgent);
   } finally {
@@ -76,10 +78,15 @@ async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGene
     truncated: prompt.truncated,
   };
   let text = "";
+  let candidates: [string, number][] | undefined;
   const finish = (stopReason: StopReason, spec?: SpeculativeStats): EngineEvent => {
     usage.timings.totalMs = performance.now() - startedAt + input.queueMs;
     if (spec && spec.targetPasses > 0) usage.speculative = spec;
-    return { type: "done", stopReason, usage, text };
+    const alternatives = candidates
+      ?.filter(([ch]) => !text.startsWith(ch))
+      .slice(0, wantAlternatives)
+      .map(([ch]) => ch);
+    return { type: "done", stopReason, usage, text, ...(alternatives?.length ? { alternatives } : {}) };
   };
 
   // --- prefix reuse + chunked prefill (all prompt tokens but the last; the last is the first decode input)
@@ -156,9 +163,32 @@ async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGene
   let pendingTokens = 0;
   let afterDeadline = false;
 
+  // Alternatives: the first position's top tokens, as the first character each would put at the cursor.
+  const wantAlternatives = request.alternatives?.count ?? 0;
+  const minAlternativeP = request.alternatives?.minProbability ?? 0;
+  // The first character each top token would put at the cursor, with the summed probability of
+  // those tokens; the completion's own first character is left out at the end (typing through it
+  // reuses the completion).
+  const onTop = (top: { token: number; p: number }[]): void => {
+    const healed = input.heal?.text ?? "";
+    const byChar = new Map<string, number>();
+    for (const { token, p } of top) {
+      if (input.isEog(token)) continue;
+      const piece = input.detokenize([token], []);
+      if (!piece.startsWith(healed) || piece.length === healed.length) continue;
+      const ch = String.fromCodePoint(piece.codePointAt(healed.length)!);
+      if (ch !== "\uFFFD") byChar.set(ch, (byChar.get(ch) ?? 0) + p);
+    }
+    candidates = [...byChar].filter(([, p]) => p >= minAlternativeP).sort((a, b) => b[1] - a[1]);
+  };
   const decoder = speculativeDecode(
     {
-      target: createTargetEvaluator(target, request.sampling, input.heal?.bias),
+      target: createTargetEvaluator(
+        target,
+        request.sampling,
+        input.heal?.bias,
+        wantAlternatives > 0 ? { count: Math.max(8, 2 * wantAlternatives + 2), onTop } : undefined,
+      ),
       prompt: tokens,
       lead: tokens.slice(prefilled, tokens.length - 1),
       sampling: request.sampling,
@@ -247,7 +277,9 @@ async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGene
     reason !== "stop_string" &&
     reason !== "end_of_line" &&
     reason !== "end_of_block" &&
-    reason !== "deadline"
+    reason !== "deadline" &&
+    // a probe stops where the same request without a token limit would be: held-back text stays held
+    !(request.probe && reason === "max_tokens")
   ) {
     const tail = matcher.push(strip(detok.flush())).emit + matcher.flush();
     if (tail) {

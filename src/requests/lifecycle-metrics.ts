@@ -34,12 +34,12 @@ export function createLifecycleMetrics(registry: Registry, stats: StatsFn): Life
   const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
   const requests = get(
     "ghostline_lifecycle_completions_total",
-    () => new Counter({ name: "ghostline_lifecycle_completions_total", help: "Completions served by outcome (stop reason, or typing-through / cache reuse)", labelNames: ["outcome"], registers: [registry] }),
+    () => new Counter({ name: "ghostline_lifecycle_completions_total", help: "Completions served by outcome (stop reason, or typing-through / cache / lookahead reuse)", labelNames: ["outcome"], registers: [registry] }),
   );
   const shed = get("ghostline_lifecycle_shed_total", () => new Counter({ name: "ghostline_lifecycle_shed_total", help: "Requests shed by admission control (overloaded)", registers: [registry] }));
   const wastedTokens = get(
     "ghostline_lifecycle_wasted_tokens_total",
-    () => new Counter({ name: "ghostline_lifecycle_wasted_tokens_total", help: "Tokens generated for requests that were superseded or cancelled", registers: [registry] }),
+    () => new Counter({ name: "ghostline_lifecycle_wasted_tokens_total", help: "Tokens generated for requests that were superseded or cancelled, and by unused lookahead probes", registers: [registry] }),
   );
   const gauge = (name: string, help: string, pick: (s: ReturnType<StatsFn>) => number): void => {
     if (registry.getSingleMetric(name)) return;

@@ -141,6 +141,8 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
   /** Per affinity key: the number of its newest request, and the lookahead made after it. */
   const newestSeq = new LruMap<string, number>(10_000);
   const lookaheads = new LruMap<string, Lookahead>(10_000);
+  /** Lookaheads with a probe on the engine (they give their slot to any real request that needs one). */
+  const probesRunning = new Set<Lookahead>();
   const tickets = new Map<Generation, AdmissionTicket>();
   const live = new Set<Generation>();
   const c: LifecycleCounters = { requests: 0, generations: 0, reusedTypingThrough: 0, reusedCache: 0, shed: 0, cancelled: 0, wastedTokens: 0, generatedTokens: 0, prefetches: 0, paced: 0, lookaheads: 0, reusedLookahead: 0, lookaheadTokens: 0 };
@@ -277,6 +279,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     const model = modelName(req);
     const next = (i: number): void => {
       state.running = undefined;
+      probesRunning.delete(state);
       if (closed || i >= alternatives.length || lookaheads.get(affinityKey) !== state || newestSeq.get(affinityKey) !== seq) return;
       if (admission.stats().queued > 0) return; // real requests first
       let ticket: AdmissionTicket;
@@ -313,6 +316,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
       tickets.set(gen, ticket);
       live.add(gen);
       state.running = gen;
+      probesRunning.add(state);
       c.lookaheads++;
       gen.start();
     };
@@ -326,7 +330,11 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
   }
 
   function startGeneration(req: CompletionRequest, docKey: string | undefined, paramsKey: string, extra: { clientDraft?: string; optional?: boolean; delayMs: number; after?: Generation; affinityKey?: string; seq?: number }): Generation {
-    // Parked orphans give their slots to real requests first (oldest first).
+    // Running probes, then parked orphans (oldest first), give their slots to real requests.
+    for (const la of [...probesRunning]) {
+      if (admission.stats().active < engine.info.sequences) break;
+      la.running?.abort();
+    }
     for (const key of orphans.keys()) {
       if (admission.stats().active < engine.info.sequences) break;
       dropOrphan(key);

@@ -200,4 +200,31 @@ describe("lookahead", () => {
     expect(r.done).toMatchObject({ text: "ar(", stopReason: "error", reused: "lookahead" });
     expect(logged).toEqual(["lookahead text differs from its generation"]);
   });
+
+  it("a running probe gives its engine slot to another document's request that needs one", async () => {
+    let probeStarted = false;
+    const engine = createFakeEngine({
+      script: (r) => {
+        if (r.probe) probeStarted = true;
+        return r.fim.prefix === "long" ? "x".repeat(60) : script(r);
+      },
+      alternatives: atBase(["b"]),
+      sequences: 2,
+      tokenDelayMs: 15,
+    });
+    const m = createRequestManager({ engine, config });
+    const long = collect(m.complete(req({ documentKey: "file:///long.ts", prefix: "long" }), {}));
+    await collect(m.complete(req(), {}));
+    for (let i = 0; i < 200 && !probeStarted; i++) await new Promise((r) => setTimeout(r, 1));
+    expect(probeStarted).toBe(true);
+    // both slots are taken (the long document, the probe): a third document's request ends the probe
+    const third = await collect(m.complete(req({ documentKey: "file:///c.ts", prefix: BASE + "z" }), {}));
+    expect(third.done.text).toBe("zz;");
+    await long;
+    await settled(m);
+    expect(m.counters()).toMatchObject({ lookaheads: 1, lookaheadTokens: 0, shed: 0 });
+    // the probe ended before its token: the first document's next request finds no result
+    const typed = await collect(m.complete(req({ prefix: BASE + "b" }), {}));
+    expect(typed.done.reused).toBeUndefined();
+  });
 });

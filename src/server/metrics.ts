@@ -69,14 +69,16 @@ export function createServerMetrics(registry: Registry, stats: () => { inFlight:
       if (timing.ttftMs !== undefined) ttft.observe({ route }, timing.ttftMs / 1000);
       e2e.observe({ route }, timing.totalMs / 1000);
       tokensGenerated.inc({ route }, done.usage.completionTokens);
-      if (!done.reused) {
+      // a lookahead-served request ran its own generation (only its first token came early)
+      const ownGeneration = !done.reused || done.reused === "lookahead";
+      if (ownGeneration) {
         promptTokens.inc({ kind: "evaluated" }, done.usage.promptTokensEvaluated);
         promptTokens.inc({ kind: "reused" }, done.usage.promptTokensReused);
       }
       if (done.stopReason === "cancelled") cancellations.inc({ reason: cancelReason ?? "superseded" });
       if (done.stopReason === "deadline") cancellations.inc({ reason: "deadline" });
       const spec = done.usage.speculative;
-      if (spec && !done.reused) {
+      if (spec && ownGeneration) {
         for (const [source, n] of Object.entries(spec.proposed)) speculative.inc({ source, outcome: "proposed" }, n ?? 0);
         for (const [source, n] of Object.entries(spec.accepted)) speculative.inc({ source, outcome: "accepted" }, n ?? 0);
       }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AddressInfo } from "node:net";
 import { Registry } from "prom-client";
 import WebSocket from "ws";
-import { makeServer, type TestServer } from "./helpers.js";
+import { makeServer, sseData, type TestServer } from "./helpers.js";
 import { buildApp } from "../../src/server/app.js";
 import { loadConfig } from "../../src/config/load.js";
 import { createFakeEngine } from "../../src/engines/fake/fake-engine.js";
@@ -12,6 +12,23 @@ let s: TestServer;
 afterEach(async () => s?.close());
 
 describe("/metrics and /health", () => {
+  it("counts lookahead-served HTTP completions, and their own generation's prompt tokens", async () => {
+    const scripts: Record<string, string> = { "const x = ": "foo(1);", "const x = b": "ar(2);" };
+    s = await makeServer({ engine: { script: (r) => scripts[r.fim.prefix] ?? "?", alternatives: (r) => (r.fim.prefix === "const x = " ? ["b"] : []) } });
+    await s.app.inject({ method: "POST", url: "/v1/completions", payload: { prompt: "const x = ", suffix: "\n" } });
+    for (let i = 0; i < 200 && !s.engine.calls.some((c) => c.probe); i++) await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, 20));
+    const before = (await s.app.inject({ method: "GET", url: "/metrics" })).body;
+    const evaluated = (t: string) => Number(/ghostline_prompt_tokens_total\{kind="evaluated"\} (\d+)/.exec(t)?.[1] ?? 0);
+    const res = await s.app.inject({ method: "POST", url: "/v1/completions", payload: { prompt: "const x = b", suffix: "\n", stream: true } });
+    const chunks = sseData(res.body).filter((d) => d !== "[DONE]").map((d) => JSON.parse(d) as { choices: { text: string }[] });
+    expect(chunks[0]!.choices[0]!.text).toBe("ar(");
+    expect(chunks.map((c) => c.choices[0]!.text).join("")).toBe("ar(2);");
+    const after = (await s.app.inject({ method: "GET", url: "/metrics" })).body;
+    expect(after).toMatch(/ghostline_lifecycle_completions_total\{outcome="lookahead"\} 1/);
+    expect(evaluated(after)).toBeGreaterThan(evaluated(before));
+  });
+
   it("exposes latency histograms, token counters, requests by route and gauges", async () => {
     s = await makeServer({ engine: { script: () => "abc" } });
     await s.app.inject({ method: "POST", url: "/v1/completions", payload: { prompt: "x" } });

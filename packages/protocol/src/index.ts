@@ -176,7 +176,7 @@ export type ServerMessage =
       stop_reason: string;
       model: string;
       usage: WireUsage;
-      /** true when the completion was served by trimming an in-flight/shown one (typing-through) or from cache */
+      /** how the completion was served without a new generation from its first pass: trimming an in-flight/shown one (typing-through), the cache, or a new generation whose first token a lookahead probe had computed */
       reused?: "typing-through" | "cache" | "lookahead";
     }
   | { type: "error"; id?: string; error: { code: string; message: string } }

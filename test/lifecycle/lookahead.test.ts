@@ -227,4 +227,28 @@ describe("lookahead", () => {
     const typed = await collect(m.complete(req({ prefix: BASE + "b" }), {}));
     expect(typed.done.reused).toBeUndefined();
   });
+
+  it("no leaks after a storm of 1,000 requests with probes in flight, and close() ends the probes", async () => {
+    const engine = createFakeEngine({ script: () => "yy(1);", alternatives: () => ["a", "b"], tokenDelayMs: 1, sequences: 4 });
+    const m = createRequestManager({ engine, config });
+    const runs: Promise<unknown>[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const ac = new AbortController();
+      // a third of them run to the end (and start probes), the rest are aborted at once
+      runs.push(collect(m.complete(req({ documentKey: `doc${i % 20}`, prefix: `q${i % 60}` + (i % 2 ? "a" : "") }), { signal: ac.signal })).catch((e: unknown) => e));
+      if (i % 3 === 0) await new Promise((r) => setTimeout(r, 1));
+      else ac.abort();
+    }
+    await Promise.all(runs);
+    await settled(m);
+    expect(m.counters().lookaheads).toBeGreaterThan(0);
+    expect(m.stats()).toMatchObject({ inFlight: 0, generationsActive: 0, queued: 0 });
+    expect(engine.active()).toBe(0);
+    // close() while probes run: they end, nothing stays active
+    await collect(m.complete(req({ documentKey: "last" }), {}));
+    await new Promise((r) => setTimeout(r, 1));
+    await m.close();
+    await settled(m);
+    expect(engine.active()).toBe(0);
+  });
 });

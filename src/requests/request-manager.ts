@@ -243,7 +243,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
       startLookahead(req, paramsKey, probeFor.affinityKey, probeFor.seq, gen.result.alternatives);
   }
 
-  /** What the engine is asked for `req` (admitted with `ticket`). */
+  /** What the engine is asked for `req` (admitted with a ticket of `priority`). */
   function engineRequestOf(req: CompletionRequest, priority: number, affinityKey: string, extra: { clientDraft?: string; alternatives?: EngineRequest["alternatives"]; probe?: boolean }): EngineRequest {
     const spec = { ...config.speculative, ...(req.speculative ?? {}) };
     return {
@@ -589,6 +589,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
       } catch (e) {
         c.shed++;
         metrics?.shed.inc();
+        if (early) wasted(early.tokens);
         throw e;
       }
       reader = { gen, sub: gen.attach() };
@@ -618,6 +619,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     let pos = skip;
     let tokenBase = reused && !early ? source.tokens : 0;
     let delivered = 0;
+    const sentEarly = early?.text ?? "";
     try {
       if (early) {
         // The probe's text is what this generation streams first: sent now, skipped when it comes.
@@ -628,7 +630,9 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
       }
       for (;;) {
         if (reader.sub.cancelled) {
-          yield makeDone(source.text.slice(skip, pos), "cancelled", undefined, reused, delivered);
+          // before the generation caught up with a probe's text, the client has that text
+          const shown = source.text.length >= pos ? source.text.slice(skip, pos) : sentEarly;
+          yield makeDone(shown, "cancelled", undefined, reused, delivered);
           return;
         }
         if (early && (source.text.length >= early.text.length || source.finished)) {

@@ -251,4 +251,20 @@ describe("lookahead", () => {
     await settled(m);
     expect(engine.active()).toBe(0);
   });
+
+  it("superseded before its generation caught up, a lookahead-served request ends cancelled with the probe's text", async () => {
+    const engine = createFakeEngine({ script, alternatives: atBase(["b"]), tokenDelayMs: 15 });
+    const m = createRequestManager({ engine, config });
+    await collect(m.complete(req(), {}));
+    await settled(m);
+    const it = m.complete(req({ prefix: BASE + "b" }), {})[Symbol.asyncIterator]();
+    const first = (await it.next()).value as CompletionEvent;
+    expect(first).toMatchObject({ type: "delta", text: "ar(" });
+    // the next keystroke arrives before the generation's first token
+    const next = collect(m.complete(req({ prefix: BASE + "bz" }), {}));
+    let done: CompletionEvent | undefined;
+    for (let x = await it.next(); !x.done; x = await it.next()) done = x.value;
+    expect(done).toMatchObject({ type: "done", stopReason: "cancelled", text: "ar(", reused: "lookahead" });
+    await next;
+  });
 });

@@ -96,7 +96,7 @@ export function createTargetEvaluator(
       if (wantTop) {
         const first = out[lead.length]?.next;
         const ranked = [...(first?.probabilities ?? new Map<Token, number>()).entries()]
-          .map(([token, p]) => ({ token: token, p }))
+          .map(([token, p]) => ({ token, p }))
           .sort((a, b) => b.p - a.p);
         if (first && ranked.length > 0) {
           // the argmax of the top-k logits is the greedy sampler's choice

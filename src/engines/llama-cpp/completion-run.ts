@@ -163,7 +163,6 @@ async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGene
   let pendingTokens = 0;
   let afterDeadline = false;
 
-  // Alternatives: the first position's top tokens, as the first character each would put at the cursor.
   const wantAlternatives = request.alternatives?.count ?? 0;
   const minAlternativeP = request.alternatives?.minProbability ?? 0;
   // The first character each top token would put at the cursor, with the summed probability of

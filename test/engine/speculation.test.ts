@@ -210,7 +210,8 @@ describe("speculative decoding (sampling and cancellation)", () => {
       const b = await sampled({ enabled: false }, 42);
       expect(b.text, task.name).toBe(a.text);
       for (const sources of [["draft-model"], ["client", "ngram", "draft-model"]] as DraftSourceName[][]) {
-        const d = await sampled({ enabled: true, sources, maxK: 4 }, 42);
+        // a fixed k: the adaptive controller may choose no drafts at all on a loaded machine
+        const d = await sampled({ enabled: true, sources, k: 3, maxK: 4 }, 42);
         expect(d.text, `${task.name} ${sources.join("+")}`).toBe(a.text);
         compared += Object.values(d.usage.speculative?.proposed ?? {}).reduce((x, y) => x + y, 0);
       }

@@ -78,14 +78,34 @@ async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGene
     truncated: prompt.truncated,
   };
   let text = "";
-  let candidates: [string, number][] | undefined;
+  const wantAlternatives = request.alternatives?.count ?? 0;
+  const minAlternativeP = request.alternatives?.minProbability ?? 0;
+  let top: { token: number; p: number }[] | undefined;
+  /**
+   * The first character each top token would put at the cursor, with the summed probability of
+   * those tokens, most likely first, without the completion's own first character (typing through
+   * it reuses the completion).
+   */
+  const alternativesOf = (ranked: { token: number; p: number }[]): string[] => {
+    const healed = input.heal?.text ?? "";
+    const byChar = new Map<string, number>();
+    for (const { token, p } of ranked) {
+      if (input.isEog(token)) continue;
+      const piece = input.detokenize([token], []);
+      if (!piece.startsWith(healed) || piece.length === healed.length) continue;
+      const ch = String.fromCodePoint(piece.codePointAt(healed.length)!);
+      if (ch !== "\uFFFD") byChar.set(ch, (byChar.get(ch) ?? 0) + p);
+    }
+    return [...byChar]
+      .filter(([ch, p]) => p >= minAlternativeP && !text.startsWith(ch))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, wantAlternatives)
+      .map(([ch]) => ch);
+  };
   const finish = (stopReason: StopReason, spec?: SpeculativeStats): EngineEvent => {
     usage.timings.totalMs = performance.now() - startedAt + input.queueMs;
     if (spec && spec.targetPasses > 0) usage.speculative = spec;
-    const alternatives = candidates
-      ?.filter(([ch]) => !text.startsWith(ch))
-      .slice(0, wantAlternatives)
-      .map(([ch]) => ch);
+    const alternatives = top ? alternativesOf(top) : undefined;
     return { type: "done", stopReason, usage, text, ...(alternatives?.length ? { alternatives } : {}) };
   };
 
@@ -163,22 +183,10 @@ async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGene
   let pendingTokens = 0;
   let afterDeadline = false;
 
-  const wantAlternatives = request.alternatives?.count ?? 0;
-  const minAlternativeP = request.alternatives?.minProbability ?? 0;
-  // The first character each top token would put at the cursor, with the summed probability of
-  // those tokens; the completion's own first character is left out at the end (typing through it
-  // reuses the completion).
-  const onTop = (top: { token: number; p: number }[]): void => {
-    const healed = input.heal?.text ?? "";
-    const byChar = new Map<string, number>();
-    for (const { token, p } of top) {
-      if (input.isEog(token)) continue;
-      const piece = input.detokenize([token], []);
-      if (!piece.startsWith(healed) || piece.length === healed.length) continue;
-      const ch = String.fromCodePoint(piece.codePointAt(healed.length)!);
-      if (ch !== "\uFFFD") byChar.set(ch, (byChar.get(ch) ?? 0) + p);
-    }
-    candidates = [...byChar].filter(([, p]) => p >= minAlternativeP).sort((a, b) => b[1] - a[1]);
+  // The first position's top tokens, kept as they come: turned into characters when the run ends,
+  // not on the way to the first token.
+  const onTop = (ranked: { token: number; p: number }[]): void => {
+    top = ranked;
   };
   const decoder = speculativeDecode(
     {

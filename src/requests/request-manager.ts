@@ -90,20 +90,23 @@ interface DocState {
   lastArrival: number;
 }
 
-/** A probe's result: the first text a request with exactly these inputs streams. */
+/** A probe's result: the first text its lookahead's request with `prefix` streams. */
 interface ProbeResult {
-  tenant: string;
-  model: string;
-  paramsKey: string;
   prefix: string;
-  suffix: string;
   text: string;
   tokens: number;
 }
 
-/** The lookahead of one affinity key, made for its request number `seq` (only that request's next one may use it). */
+/**
+ * The lookahead of one affinity key, made after its request number `seq` (only that request's
+ * next one may use it): probes of that request (tenant, model, parameters, suffix) with other prefixes.
+ */
 interface Lookahead {
   seq: number;
+  tenant: string;
+  model: string;
+  paramsKey: string;
+  suffix: string;
   results: ProbeResult[];
   running?: Generation;
 }
@@ -274,9 +277,8 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
    * types one of them, complete() streams the probe's text at once and the generation continues.
    */
   function startLookahead(req: CompletionRequest, paramsKey: string, affinityKey: string, seq: number, alternatives: string[]): void {
-    const state: Lookahead = { seq, results: [] };
+    const state: Lookahead = { seq, tenant: req.tenant, model: modelName(req), paramsKey, suffix: req.fim.suffix, results: [] };
     lookaheads.set(affinityKey, state);
-    const model = modelName(req);
     const next = (i: number): void => {
       state.running = undefined;
       probesRunning.delete(state);
@@ -307,7 +309,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
           c.generatedTokens += g.tokens;
           c.lookaheadTokens += g.tokens;
           const kept = g.succeeded && g.result?.stopReason === "max_tokens" && g.text !== "" && lookaheads.get(affinityKey) === state;
-          if (kept) state.results.push({ tenant: req.tenant, model, paramsKey, prefix: g.prefix, suffix: g.suffix, text: g.text, tokens: g.tokens });
+          if (kept) state.results.push({ prefix: g.prefix, text: g.text, tokens: g.tokens });
           else wasted(g.tokens);
           next(i + 1);
         },
@@ -532,10 +534,8 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
       }
     }
     let early: ProbeResult | undefined;
-    if (!gen && ahead && !req.parallel)
-      early = ahead.results.find(
-        (r) => r.tenant === req.tenant && r.model === model && r.paramsKey === paramsKey && r.prefix === req.fim.prefix && r.suffix === req.fim.suffix,
-      );
+    if (!gen && ahead && !req.parallel && ahead.tenant === req.tenant && ahead.model === model && ahead.paramsKey === paramsKey && ahead.suffix === req.fim.suffix)
+      early = ahead.results.find((r) => r.prefix === req.fim.prefix);
     let probing: Generation | undefined;
     if (ahead) {
       for (const r of ahead.results) if (r !== early) wasted(r.tokens);

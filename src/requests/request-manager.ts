@@ -133,15 +133,15 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
    * key, oldest first) for the client's next request to type through (config.requests.parkAbortedMs).
    */
   const orphans = new Map<string, { gen: Generation; timer: NodeJS.Timeout }>();
-  /**
-   * Per affinity key of requests without a document (HTTP clients): the newest request (only its
-   * generation is parked at its abort: an older one's abort often reaches the server after the
-   * newer request, which came on a new connection, and parked it would keep the slot the newer
-   * request waits for) and the newest generation started (to type through).
-   */
-  const httpKeys = new LruMap<string, { newest: number; current?: Generation }>(10_000);
+  /** Per affinity key of requests without a document (HTTP clients): the newest generation started (to type through). */
+  const httpKeys = new LruMap<string, { current?: Generation }>(10_000);
   let requestSeq = 0;
-  /** Per affinity key: the number of its newest request, and the lookahead made after it. */
+  /**
+   * Per affinity key: the number of its newest request, and the lookahead made after it. Of HTTP
+   * requests only the newest one's generation is parked at its abort: an older one's abort often
+   * reaches the server after the newer request, which came on a new connection, and parked it
+   * would keep the slot the newer request waits for.
+   */
   const newestSeq = new LruMap<string, number>(10_000);
   const lookaheads = new LruMap<string, Lookahead>(10_000);
   /** Lookaheads with a probe on the engine (they give their slot to any real request that needs one). */
@@ -460,10 +460,9 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     // results; either way it ends here (its running probe is stopped below).
     const ahead = lookaheads.get(affinityKey);
     if (ahead) lookaheads.delete(affinityKey);
-    let httpKey: { newest: number; current?: Generation } | undefined;
+    let httpKey: { current?: Generation } | undefined;
     if (!doc) {
-      httpKey = httpKeys.get(affinityKey) ?? { newest: seq };
-      httpKey.newest = seq;
+      httpKey = httpKeys.get(affinityKey) ?? {};
       httpKeys.set(affinityKey, httpKey);
     }
 
@@ -611,7 +610,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
     inFlight++;
     const removeAbort = onAbort(signal, () => {
       reader.sub.cancelled = true;
-      if (httpKey?.newest === seq && !req.parallel) parkOrphan(affinityKey, reader.gen);
+      if (httpKey && newestSeq.get(affinityKey) === seq && !req.parallel) parkOrphan(affinityKey, reader.gen);
       detachReader(doc, reader);
       reader.sub.wake?.();
     });

@@ -31,6 +31,8 @@ export interface StopRules {
 
 /** Names of the draft sources of the speculative decoder. */
 export type DraftSourceName = "draft-model" | "ngram" | "client";
+/** The keys of SpeculativeStats' proposed / accepted counts: the draft sources, and "heal" (token healing's first-pass draft). */
+export type DraftStatName = DraftSourceName | "heal";
 
 /** Per-request speculation controls; the defaults come from config (`speculative` section). */
 export interface SpeculativeOptions {
@@ -62,9 +64,12 @@ export interface FimInput {
 export interface SpeculativeStats {
   /** Target forward passes used for generation (prefill excluded). */
   targetPasses: number;
-  /** Tokens drafted / accepted per source. */
-  proposed: Partial<Record<DraftSourceName, number>>;
-  accepted: Partial<Record<DraftSourceName, number>>;
+  /**
+   * Tokens drafted / accepted per source; "heal": the healed token drafted on the first pass
+   * (DecodeOptions.firstDraft), not in the per-position counts.
+   */
+  proposed: Partial<Record<DraftStatName, number>>;
+  accepted: Partial<Record<DraftStatName, number>>;
   /** acceptedByPosition[i] / proposedByPosition[i]: acceptance at draft position i (0-based). */
   proposedByPosition: number[];
   acceptedByPosition: number[];

@@ -120,4 +120,60 @@ describe("speculativeDecode", () => {
     const unseeded = await run([guesser(true)], false);
     expect(unseeded.out).not.toEqual(plain.out);
   });
+
+  it("firstDraft: the first pass verifies it; accepted, two tokens come from one pass; rejected, it is erased before the next pass and the output is plain", async () => {
+    // evaluations as the target saw them: [lead, tokens, length before]
+    const seen: { lead: number[]; tokens: number[]; before: number }[] = [];
+    const target = (promptLength: number): TargetEvaluator => {
+      const inner = fakeTarget(promptLength);
+      return {
+        get length() {
+          return inner.length;
+        },
+        evaluate(tokens, lead = [], seeds) {
+          seen.push({ lead: [...lead], tokens: [...tokens], before: inner.length });
+          return inner.evaluate(tokens, lead, seeds);
+        },
+        truncate: (start) => inner.truncate(start),
+      };
+    };
+    const run = async (firstDraft: number[] | undefined) => {
+      seen.length = 0;
+      const prompt = [7, 8, 9, 10];
+      const stats = emptySpeculativeStats();
+      const steps: number[][] = [];
+      // KV state: [7, 8]; 9 is the lead, 10 pending
+      const gen = speculativeDecode({ target: target(prompt.length - 1), prompt, lead: [9], sampling: { temperature: 0, topP: 1, topK: 0 }, rng: Math.random, sources: [], maxK: 4, contextSize: 512, ...(firstDraft ? { firstDraft } : {}) }, stats);
+      for await (const tokens of gen) {
+        steps.push(tokens);
+        if (steps.flat().length >= 5) break;
+      }
+      return { steps, stats, evaluations: seen.map((e) => ({ ...e })) };
+    };
+    const plain = await run(undefined);
+    expect(plain.steps.slice(0, 3)).toEqual([[11], [12], [13]]);
+    expect(plain.stats.proposed.heal).toBeUndefined();
+
+    // the right draft (the target's own next token): [11, 12] from the first pass
+    const hit = await run([11]);
+    expect(hit.steps[0]).toEqual([11, 12]);
+    expect(hit.steps.flat().slice(0, 5)).toEqual(plain.steps.flat().slice(0, 5));
+    expect(hit.evaluations[0]).toEqual({ lead: [9], tokens: [10, 11], before: 2 });
+    expect(hit.stats.proposed.heal).toBe(1);
+    expect(hit.stats.accepted.heal).toBe(1);
+    expect(hit.stats.targetPasses).toBe(plain.stats.targetPasses - 1);
+    // the second pass continues after both: pending 12 at position 5
+    expect(hit.evaluations[1]).toEqual({ lead: [], tokens: [12], before: 5 });
+
+    // a wrong draft: the first pass gives 11 alone, the draft's position is erased before pass 2
+    const miss = await run([30]);
+    expect(miss.steps.flat().slice(0, 5)).toEqual(plain.steps.flat().slice(0, 5));
+    expect(miss.steps[0]).toEqual([11]);
+    expect(miss.evaluations[0]).toEqual({ lead: [9], tokens: [10, 30], before: 2 });
+    expect(miss.evaluations[1]).toEqual({ lead: [], tokens: [11], before: 4 });
+    expect(miss.stats.proposed.heal).toBe(1);
+    expect(miss.stats.accepted.heal).toBe(0);
+    // later passes never carry it again
+    expect(miss.evaluations.slice(1).every((e) => !e.tokens.includes(30))).toBe(true);
+  });
 });

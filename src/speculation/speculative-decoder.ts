@@ -20,7 +20,7 @@
  * the target's KV state, which afterwards holds exactly what plain decoding would hold: prompt +
  * committed tokens − pending.
  */
-import type { DraftSourceName, SamplingParams, SpeculativeStats } from "../core/types.js";
+import type { DraftSourceName, DraftStatName, SamplingParams, SpeculativeStats } from "../core/types.js";
 import { AdaptiveK, type CostModel } from "./adaptive-k.js";
 import type { DraftProposal, DraftSource } from "./draft-source.js";
 import { acceptDrafts } from "./rejection.js";
@@ -41,6 +41,13 @@ export interface DecodeOptions {
    * instead of a prefill call plus a decode call).
    */
   lead?: readonly number[];
+  /**
+   * Tokens the first pass verifies after the pending one (token healing: the prompt's dropped last
+   * token, which the first generated token re-creates exactly about a third of the time on the
+   * shipped model; without the draft that first token brings no new text and the first visible
+   * text waits for a second pass). Verified like any point-mass draft, so the output is unchanged.
+   */
+  firstDraft?: readonly number[];
   sampling: SamplingParams;
   rng: Rng;
   /** Draft sources in preference order (empty = plain decoding). */
@@ -97,21 +104,33 @@ export async function* speculativeDecode(
     greedy ? undefined : Array.from({ length: n }, (_, i) => positionSeed(baseSeed, generated + i));
   let generated = 0;
   const passesBefore = stats.targetPasses;
+  const count = (rec: Partial<Record<DraftStatName, number>>, name: DraftStatName, n: number): void => {
+    rec[name] = (rec[name] ?? 0) + n;
+  };
+  // Rejected drafts are erased after their pass's tokens are handed out (the consumer gets them one
+  // native call sooner); the next pass, or the caller's final trim, comes after the erase.
+  let truncateTo: number | undefined;
 
   while (true) {
+    if (truncateTo !== undefined) {
+      await target.truncate(truncateTo);
+      truncateTo = undefined;
+    }
     if (signal?.aborted) return "cancelled";
     const first = stats.targetPasses === passesBefore;
     const lead = first ? (options.lead ?? []) : [];
     const room = contextSize - target.length - lead.length - 1; // positions left after the pending token
     if (room < 0) return "context_full";
 
-    // The first pass is always plain: it yields the first token after one target position, which is
-    // the latency the user sees (a verify pass costs nearly linearly in positions on small models,
-    // and the draft model would first have to prefill the prompt). Speculation starts at pass 2.
-    // It is submitted before the cheap sources propose (for shadow scoring only, on this pass), so
-    // their JS work overlaps the native pass instead of delaying the first token.
+    // The first pass takes no source's drafts: it yields the first token after one target position
+    // (plus `firstDraft`), which is the latency the user sees (a verify pass costs nearly linearly in
+    // positions on small models, and the draft model would first have to prefill the prompt).
+    // Speculation starts at pass 2. It is submitted before the cheap sources propose (for shadow
+    // scoring only, on this pass), so their JS work overlaps the native pass instead of delaying the
+    // first token.
     const base = target.length + lead.length; // the pending token's position (cheap sources leave the target alone)
-    const firstPass = first ? target.evaluate([history[history.length - 1]!], lead, seedsFor(1)) : undefined;
+    const healDraft = first ? (options.firstDraft ?? []).slice(0, Math.max(0, room)) : [];
+    const firstPass = first ? target.evaluate([history[history.length - 1]!, ...healDraft], lead, seedsFor(1 + healDraft.length)) : undefined;
     firstPass?.catch(() => {}); // awaited below; no unhandled rejection while the sources propose
 
     // cheap sources: propose every step (also to shadow-score the ones not chosen)
@@ -130,7 +149,7 @@ export async function* speculativeDecode(
     }
     const choice = room > 0 && !first ? controller.choose(available, lag) : { k: 0 };
 
-    let drafts: number[] = [];
+    let drafts: number[] = [...healDraft];
     let draftDists: (TokenDist | undefined)[] = [];
     let draftMs = 0;
     let synced = 0;
@@ -166,12 +185,16 @@ export async function* speculativeDecode(
       const dists = out.map((o) => o.dist ?? new Map<number, number>());
       ({ accepted, next } = acceptDrafts(drafts, draftDists, dists, rng));
     }
-    if (accepted < drafts.length) await target.truncate(base + 1 + accepted);
+    if (accepted < drafts.length) truncateTo = base + 1 + accepted;
 
+    if (healDraft.length > 0) {
+      count(stats.proposed, "heal", healDraft.length);
+      count(stats.accepted, "heal", accepted);
+    }
     if (choice.source && drafts.length > 0) {
       const name = choice.source;
-      stats.proposed[name] = (stats.proposed[name] ?? 0) + drafts.length;
-      stats.accepted[name] = (stats.accepted[name] ?? 0) + accepted;
+      count(stats.proposed, name, drafts.length);
+      count(stats.accepted, name, accepted);
       for (let i = 0; i < drafts.length; i++) {
         stats.proposedByPosition[i] = (stats.proposedByPosition[i] ?? 0) + 1;
         stats.acceptedByPosition[i] = (stats.acceptedByPosition[i] ?? 0) + (i < accepted ? 1 : 0);

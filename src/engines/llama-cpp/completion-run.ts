@@ -45,9 +45,11 @@ export interface CompletionRunInput {
   /**
    * Token healing (line-anchored prompts): the prompt lacks the typed text's last token, whose
    * text is `text`; the first generated token is constrained by `bias` to start with it, and
-   * `text` is cut from the output (which starts at the cursor).
+   * `text` is cut from the output (which starts at the cursor). `token`: the dropped token when it
+   * was one (its text is `text`); with speculation on, the first pass drafts it, so that when the
+   * model re-creates exactly that token (no new text) the next one comes from the same pass.
    */
-  heal?: { text: string; bias: TokenBias };
+  heal?: { text: string; bias: TokenBias; token?: number };
 }
 
 /**
@@ -198,6 +200,7 @@ async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGene
       ),
       prompt: tokens,
       lead: tokens.slice(prefilled, tokens.length - 1),
+      ...(spec.enabled && input.heal?.token !== undefined ? { firstDraft: [input.heal.token] } : {}),
       sampling: request.sampling,
       rng,
       sources,

@@ -242,16 +242,18 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
   /**
    * Token healing of a line-anchored prompt (healSplit): the last typed tokens are dropped and the
    * first generated token must start with their text. Without a typed part, or when no vocabulary
-   * entry fits, the prompt is used as built.
+   * entry fits, the prompt is used as built. One dropped token is also returned as `token`: the
+   * first pass drafts it (CompletionRunInput.heal).
    */
-  private heal(prompt: TokenPrompt): { prompt: TokenPrompt; heal?: { text: string; bias: TokenBias } } {
+  private heal(prompt: TokenPrompt): { prompt: TokenPrompt; heal?: { text: string; bias: TokenBias; token?: number } } {
     const typed = prompt.typed;
     if (!typed || typed.tokenCount === 0) return { prompt };
     const typedTokens = prompt.tokens.slice(prompt.tokens.length - typed.tokenCount);
     const split = healSplit(typedTokens, typed.text, (t) => this.detokenize(t), (text) => this.healBias(text) !== null);
     if (!split) return { prompt };
     const tokens = prompt.tokens.slice(0, prompt.tokens.length - split.count);
-    return { prompt: { ...prompt, tokens }, heal: { text: split.text, bias: this.healBias(split.text)! } };
+    const token = split.count === 1 ? typedTokens[typedTokens.length - 1] : undefined;
+    return { prompt: { ...prompt, tokens }, heal: { text: split.text, bias: this.healBias(split.text)!, ...(token !== undefined ? { token } : {}) } };
   }
 
   /** The healing constraint for `text`, memoised (null: no vocabulary entry starts with it). */

@@ -143,9 +143,10 @@ export interface EngineRequest {
    */
   alternatives?: { count: number; minProbability: number };
   /**
-   * A lookahead probe (the request manager's first-token prefetch): the text after the last token
-   * is not flushed at max_tokens, so it is exactly what the same request without the token limit
-   * streams after that many tokens.
+   * A lookahead probe (the request manager's first-token prefetch): it ends after its first pass
+   * (at most stop.maxTokens tokens: one, or two when the healed token's draft is accepted), and the
+   * text after the last token is not flushed at max_tokens, so it is exactly what the same request
+   * without the limits streams first.
    */
   probe?: boolean;
 }

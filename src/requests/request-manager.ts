@@ -255,8 +255,10 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
       fim: req.fim,
       sampling: req.sampling,
       stop: req.stop,
+      // a probe's one pass is the full request's first pass, which takes no source's drafts but may
+      // draft the healed token (speculation on)
       speculative: extra.probe
-        ? { enabled: false }
+        ? { enabled: spec.enabled, sources: [] }
         : { enabled: spec.enabled, sources: spec.sources, maxK: spec.maxK, ...(spec.k !== undefined ? { k: spec.k } : {}) },
       deadline: req.arrivedAt + (req.deadlineMs ?? config.requests.defaultDeadlineMs),
       priority,
@@ -273,7 +275,7 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
    * served by a generation whose first position had `alternatives` (likely next characters other
    * than the suggestion's first). While no newer request of the key has arrived and a sequence is
    * idle with nothing queued, runs one probe after another: the same request with one alternative
-   * typed, for its first token only (same sequence: its KV state is the prompt's). When the user
+   * typed, for its first pass only (same sequence: its KV state is the prompt's). When the user
    * types one of them, complete() streams the probe's text at once and the generation continues.
    */
   function startLookahead(req: CompletionRequest, paramsKey: string, affinityKey: string, seq: number, alternatives: string[]): void {
@@ -293,7 +295,8 @@ export function createRequestManager(opts: RequestManagerOptions): LifecycleMana
       const probeReq: CompletionRequest = {
         ...req,
         fim: { ...req.fim, prefix: req.fim.prefix + alternatives[i]! },
-        stop: { ...req.stop, maxTokens: 1 },
+        // the probe ends after its first pass: one token, or two when the healed token's draft is accepted
+        stop: { ...req.stop, maxTokens: Math.min(2, req.stop.maxTokens) },
         arrivedAt: now(),
       };
       const gen = Generation.create({

@@ -63,11 +63,12 @@ describe("lookahead", () => {
     const first = await collect(m.complete(req(), {}));
     expect(first.done.text).toBe("foo(1);");
     await settled(m);
-    // The first request asked for alternatives; two probes (the configured count) ran, each for one token.
+    // The first request asked for alternatives; two probes (the configured count) ran, each for its
+    // first pass (at most two tokens: the healed token's draft), speculating with no draft source.
     expect(engine.calls[0]!.alternatives).toEqual({ count: 2, minProbability: 0.1 });
-    expect(probes(engine.calls).map((c) => [c.fim.prefix, c.fim.suffix, c.stop.maxTokens, c.speculative.enabled, c.alternatives])).toEqual([
-      [BASE + "b", "\n", 1, false, undefined],
-      [BASE + "c", "\n", 1, false, undefined],
+    expect(probes(engine.calls).map((c) => [c.fim.prefix, c.fim.suffix, c.stop.maxTokens, c.speculative.enabled, c.speculative.sources, c.alternatives])).toEqual([
+      [BASE + "b", "\n", 2, true, [], undefined],
+      [BASE + "c", "\n", 2, true, [], undefined],
     ]);
     expect(m.counters()).toMatchObject({ lookaheads: 2, lookaheadTokens: 2, reusedLookahead: 0 });
 

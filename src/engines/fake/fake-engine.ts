@@ -102,7 +102,8 @@ export function createFakeEngine(opts: FakeEngineOptions = {}): FakeEngine {
       let text = "";
       let tokens = 0;
       for (let i = 0; i < full.length; i += chars) {
-        if (tokens >= request.stop.maxTokens) {
+        // a probe ends after its first pass (one token here)
+        if (tokens >= request.stop.maxTokens || (request.probe && tokens > 0)) {
           yield { type: "done", stopReason: "max_tokens", usage: usage(tokens), text };
           return;
         }

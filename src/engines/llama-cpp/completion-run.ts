@@ -260,6 +260,11 @@ async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGene
         pendingTokens = 0;
       }
       if (stopReason) break;
+      // a probe is the first pass's text: what the full request streams first
+      if (request.probe) {
+        stopReason = "max_tokens";
+        break;
+      }
       if (signal?.aborted) {
         stopReason = "cancelled";
         break;

@@ -92,13 +92,29 @@ export function buildCompletionRequest(ctx: EdgeContext, auth: AuthContext, sour
 /**
  * An AbortSignal that aborts when the client goes away before the response is finished
  * (socket close, request aborted). `dispose()` removes the listeners.
+ *
+ * The abort comes after the event loop's next poll phase. An HTTP client aborts at a keystroke and
+ * sends its next request on a new connection at once; the old socket's close and the new
+ * connection arrive together, and the new request's bytes are read in the poll phase after them.
+ * Cancelling the completion (the request manager parks or stops its generation, then the manager's,
+ * the edge's and the route's stream ends run) took ~0.3 ms of the main thread in between, on the
+ * path of that next request. The manager already expects a request to arrive before its
+ * predecessor's abort (HTTP typing-through); the engine gets the abort one loop turn later.
  */
 export function disconnectSignal(request: FastifyRequest, reply: FastifyReply): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
+  let closing = false;
   const onClose = (): void => {
-    if (reply.raw.writableFinished || controller.signal.aborted) return;
-    request.log.info({ url: request.url }, "client disconnected: cancelling the completion");
-    controller.abort(new Error("client disconnected"));
+    if (reply.raw.writableFinished || controller.signal.aborted || closing) return;
+    closing = true;
+    // setImmediate twice: the first runs in this turn's check phase, the second after the next poll
+    setImmediate(() =>
+      setImmediate(() => {
+        if (controller.signal.aborted) return;
+        request.log.info({ url: request.url }, "client disconnected: cancelling the completion");
+        controller.abort(new Error("client disconnected"));
+      }),
+    );
   };
   reply.raw.on("close", onClose);
   request.raw.on("aborted", onClose);

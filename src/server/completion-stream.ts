@@ -173,6 +173,12 @@ export async function collect(iter: AsyncIterator<CompletionEvent>): Promise<Com
 
 /** Interleaves several event streams, tagging each event with its stream index. */
 export async function* mergeStreams<T>(iters: AsyncIterator<T>[]): AsyncGenerator<[number, T]> {
+  if (iters.length === 1) {
+    // one stream (n = 1, nearly every request): no race per event
+    const it = iters[0]!;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield [0, r.value];
+    return;
+  }
   const pending = new Map<number, Promise<[number, IteratorResult<T>]>>();
   const pull = (i: number): void => {
     const it = iters[i];

@@ -5,7 +5,6 @@
  * chat-style `delta.content` in stream chunks (Continue's Mistral/DeepSeek FIM providers).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { ExtraContext, GenerationParams, LIMITS } from "@ghostline/protocol";
 import type { StopReason } from "../../core/types.js";
@@ -22,6 +21,7 @@ import {
   type EdgeContext,
 } from "../completion-stream.js";
 import { handleTabbyCompletion } from "./tabby-routes.js";
+import { completionId } from "../../requests/request-keys.js";
 
 const StopField = z.union([z.string().max(LIMITS.stopChars), z.array(z.string().max(LIMITS.stopChars)).max(COMPAT_STOP_ITEMS)]);
 
@@ -109,7 +109,7 @@ async function handleOpenAI(ctx: EdgeContext, req: FastifyRequest, reply: Fastif
     sse.start();
     // Chunk ids must be constant for the whole stream; the manager's completion ids (what feedback
     // events refer to) come as `completion_id` with each choice's first text chunk and its final chunk.
-    const id = `cmpl-${randomBytes(12).toString("hex")}`;
+    const id = completionId();
     const chunk = (index: number, text: string, finish: string | null, extra: Record<string, unknown> = {}) => ({
       id,
       object: "text_completion",

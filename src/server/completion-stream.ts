@@ -176,7 +176,14 @@ export async function* mergeStreams<T>(iters: AsyncIterator<T>[]): AsyncGenerato
   if (iters.length === 1) {
     // one stream (n = 1, nearly every request): no race per event
     const it = iters[0]!;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield [0, r.value];
+    let ended = false;
+    try {
+      for (let r = await it.next(); !r.done; r = await it.next()) yield [0, r.value];
+      ended = true;
+    } finally {
+      // a consumer that stops early closes the stream (its cleanup runs)
+      if (!ended) await it.return?.();
+    }
     return;
   }
   const pending = new Map<number, Promise<[number, IteratorResult<T>]>>();

@@ -83,7 +83,9 @@ export function emptySpeculativeStats(): SpeculativeStats {
 /**
  * Decodes until the consumer stops iterating, the signal aborts or the context is full. Yields the
  * tokens committed by each step (1..K+1). `stats` is updated in place. The caller owns trimming the
- * KV state at the end (see `committedLength`).
+ * KV state at the end: when it stops iterating, the last step's rejected drafts may still be in it
+ * (they are erased before the next pass), so it keeps prompt + committed tokens − the pending one
+ * (completion-run.ts).
  */
 export async function* speculativeDecode(
   options: DecodeOptions,

@@ -10,10 +10,17 @@
  * first texts needed more than one pass, and whether both arms gave the same text.
  *
  *   npx tsx bench/heal-draft.ts [--trace-file traces.json] [--keys 40] [--gap-ms 100] [--max-tokens 8] [--threads 1]
+ *                               [--target GGUF --draft GGUF] [--heal-draft always|auto]
+ *
+ * --target / --draft: other models than the shipped ones, e.g. the real-size stand-in of
+ * bench/grown-standin.py (the shipped model's completions at a 0.5 B-parameter model's cost per pass).
+ * --heal-draft: the draft arm's engine setting (config speculative.healDraft): "always" (default)
+ * measures what the draft does; "auto" what the engine does by default, which drafts only while the
+ * measured first-pass costs say it pays.
  */
 import os from "node:os";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { llamaPromptBudgets } from "../src/cli/engine-factory.js";
 import { ConfigSchema } from "../src/config/schema.js";
@@ -29,22 +36,27 @@ const { values: args } = parseArgs({
     "gap-ms": { type: "string", default: "100" },
     "max-tokens": { type: "string", default: "8" },
     threads: { type: "string", default: "1" },
+    target: { type: "string", default: join(ROOT, "models/ghostline-target.gguf") },
+    draft: { type: "string", default: join(ROOT, "models/ghostline-draft.gguf") },
+    "heal-draft": { type: "string", default: "always" },
   },
 });
 const keys = Number(args.keys);
+const healDraft = args["heal-draft"];
+if (healDraft !== "always" && healDraft !== "auto") throw new Error("--heal-draft must be always or auto");
 const gapMs = Number(args["gap-ms"]);
 const traces: TypingTrace[] = args["trace-file"] ? (JSON.parse(readFileSync(args["trace-file"], "utf8")) as TypingTrace[]) : generateTraces(ROOT, listSources(join(ROOT, "src")), 8, 4, 7);
 const config = ConfigSchema.parse({});
 const engine = await createLlamaCppEngine({
-  modelPath: join(ROOT, "models/ghostline-target.gguf"),
-  draftPath: join(ROOT, "models/ghostline-draft.gguf"),
+  modelPath: args.target,
+  draftPath: args.draft,
   threads: Number(args.threads),
   draftThreads: 1,
   sequences: 2,
   prefillChunk: config.engine.prefillChunk,
   gpu: false,
   budgets: llamaPromptBudgets(config), // the server's defaults: line-anchored middle with token healing
-  speculative: { enabled: true, sources: [], maxK: 4 },
+  speculative: { enabled: true, sources: [], maxK: 4, healDraft },
 });
 
 type Arm = "heal draft" | "plain";
@@ -98,7 +110,7 @@ for (const [doc, t] of traces.entries()) {
 process.stderr.write("\n");
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
 const same = texts.plain.filter((x, i) => x === texts["heal draft"][i]).length;
-console.log(`${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), shipped models, threads ${args.threads}, ${done} keystrokes ${gapMs} ms apart, max ${args["max-tokens"]} tokens`);
+console.log(`${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${basename(args.target)}, threads ${args.threads}, heal draft ${healDraft}, ${done} keystrokes ${gapMs} ms apart, max ${args["max-tokens"]} tokens`);
 for (const arm of arms) console.log(`${arm.padEnd(10)} first text: p25 ${q(firstMs[arm], 0.25).toFixed(2)}  p50 ${q(firstMs[arm], 0.5).toFixed(2)}  p75 ${q(firstMs[arm], 0.75).toFixed(2)}  p90 ${q(firstMs[arm], 0.9).toFixed(2)} ms  (${firstMs[arm].length} with text)`);
 console.log(`heal draft / plain, p50 ${(q(firstMs["heal draft"], 0.5) / q(firstMs.plain, 0.5)).toFixed(2)}, p75 ${(q(firstMs["heal draft"], 0.75) / q(firstMs.plain, 0.75)).toFixed(2)}, p90 ${(q(firstMs["heal draft"], 0.9) / q(firstMs.plain, 0.9)).toFixed(2)}`);
 // where the draft was accepted, the model re-created the typed token exactly: plain decoding's first

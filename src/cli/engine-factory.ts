@@ -75,7 +75,7 @@ export async function createEngine(config: Config, opts: CreateEngineOptions = {
     prefillChunk: e.prefillChunk,
     gpu: e.gpu,
     budgets: llamaPromptBudgets(config),
-    speculative: { enabled: config.speculative.enabled, sources: [...config.speculative.sources], maxK: config.speculative.maxK, ...(config.speculative.k ? { k: config.speculative.k } : {}) },
+    speculative: { enabled: config.speculative.enabled, sources: [...config.speculative.sources], maxK: config.speculative.maxK, ...(config.speculative.k ? { k: config.speculative.k } : {}), healDraft: config.speculative.healDraft },
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(log ? { logger: { info: (m: string) => log("info", m), warn: (m: string) => log("warn", m), error: (m: string) => log("error", m) } } : {}),
   });

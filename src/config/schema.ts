@@ -87,6 +87,13 @@ export const ConfigSchema = z.object({
       maxK: z.number().int().min(1).max(32).default(8),
       /** Fixed K; adaptive when absent. */
       k: z.number().int().min(1).max(32).optional(),
+      /**
+       * The first pass drafts the token that token healing dropped (when the model re-creates it
+       * exactly, the first visible text comes from that pass): "auto" when the engine's measured
+       * first-pass costs say it pays (yes on the shipped model, no for a 0.5 B model on a CPU),
+       * "always", or "off".
+       */
+      healDraft: z.enum(["auto", "always", "off"]).default("auto"),
     })
     .prefault({}),
   requests: z

@@ -176,4 +176,51 @@ describe("speculativeDecode", () => {
     // later passes never carry it again
     expect(miss.evaluations.slice(1).every((e) => !e.tokens.includes(30))).toBe(true);
   });
+
+  it("the healed token is drafted while its measured cost pays: always on a model whose first pass hardly grows with a second position, rarely where it grows by more than the accepted share of a pass", () => {
+    // shipped-model-like: steady pass 1 ms, first passes after a pause 2.2 / 2.3 ms
+    const cheap = new CostModel();
+    cheap.observe(1, 1);
+    expect(cheap.shouldDraftHeal()).toBe(true); // not measured yet
+    for (let i = 0; i < 20; i++) {
+      cheap.observeFirstPass(1, 2.2);
+      cheap.observeFirstPass(2, 2.3);
+      cheap.observeHeal(i % 2 === 0);
+    }
+    expect(Array.from({ length: 32 }, () => cheap.shouldDraftHeal()).every(Boolean)).toBe(true);
+    // 0.5 B-like on a CPU: steady pass 50 ms, first passes 51 / 84 ms, accepted half the time
+    const costly = new CostModel();
+    costly.observe(1, 50);
+    for (let i = 0; i < 20; i++) {
+      costly.observeFirstPass(1, 51);
+      costly.observeFirstPass(2, 84);
+      costly.observeHeal(i % 2 === 0);
+    }
+    const drafted = Array.from({ length: 64 }, () => costly.shouldDraftHeal()).filter(Boolean).length;
+    expect(drafted).toBe(4); // one in 16 keeps the two-position cost measured
+    // accepted nearly always: the saved pass (50 ms × ~0.9) outweighs the extra position again
+    for (let i = 0; i < 60; i++) costly.observeHeal(true);
+    expect(costly.shouldDraftHeal()).toBe(true);
+  });
+
+  it("records first passes without lead tokens by positions, and whether the healed token was accepted, in the cost model", async () => {
+    const costs = new CostModel();
+    const firstPasses: [number, number][] = [];
+    const heals: boolean[] = [];
+    costs.observeFirstPass = (positions, ms) => void firstPasses.push([positions, ms]);
+    costs.observeHeal = (accepted) => void heals.push(accepted);
+    const run = async (firstDraft: number[] | undefined, lead: number[]) => {
+      const prompt = [7, 8, 9, 10];
+      const gen = speculativeDecode({ target: fakeTarget(prompt.length - lead.length), prompt, lead, ...(firstDraft ? { firstDraft } : {}), sampling: { temperature: 0, topP: 1, topK: 0 }, rng: Math.random, sources: [], maxK: 4, contextSize: 512, costs }, emptySpeculativeStats());
+      for (let i = 0; i < 3; i++) await gen.next();
+      await gen.return("cancelled");
+    };
+    await run(undefined, []);
+    await run([11], []);
+    await run([30], []);
+    await run([11], [9]); // a first pass with a lead token: not a comparable pass
+    expect(firstPasses.map(([p]) => p)).toEqual([1, 2, 2]);
+    expect(firstPasses.every(([, ms]) => ms >= 0)).toBe(true);
+    expect(heals).toEqual([true, false, true]);
+  });
 });

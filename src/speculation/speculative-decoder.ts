@@ -132,8 +132,10 @@ export async function* speculativeDecode(
     // first token.
     const base = target.length + lead.length; // the pending token's position (cheap sources leave the target alone)
     const healDraft = first ? (options.firstDraft ?? []).slice(0, Math.max(0, room)) : [];
+    const submittedAt = performance.now();
+    let firstDoneAt = 0;
     const firstPass = first ? target.evaluate([history[history.length - 1]!, ...healDraft], lead, seedsFor(1 + healDraft.length)) : undefined;
-    firstPass?.catch(() => {}); // awaited below; no unhandled rejection while the sources propose
+    firstPass?.then(() => (firstDoneAt = performance.now())).catch(() => {}); // awaited below; no unhandled rejection while the sources propose
 
     // cheap sources: propose every step (also to shadow-score the ones not chosen)
     const cheap = new Map<DraftSourceName, DraftProposal>();
@@ -192,7 +194,11 @@ export async function* speculativeDecode(
     if (healDraft.length > 0) {
       count(stats.proposed, "heal", healDraft.length);
       count(stats.accepted, "heal", accepted);
+      options.costs?.observeHeal(accepted > 0);
     }
+    // first passes with no prompt tokens to catch up on, with and without a drafted token: what
+    // that position costs a first pass (CostModel.shouldDraftHeal)
+    if (first && lead.length === 0 && firstDoneAt > 0 && healDraft.length <= 1) options.costs?.observeFirstPass(1 + healDraft.length, firstDoneAt - submittedAt);
     if (choice.source && drafts.length > 0) {
       const name = choice.source;
       count(stats.proposed, name, drafts.length);

@@ -114,7 +114,9 @@ export async function taskWithLongOutput<T extends FimInput>(
 
 /**
  * The shipped target and draft on one sequence (every request runs on slot 0, so its KV state can
- * be compared after each run), speculation off unless a request turns it on.
+ * be compared after each run), speculation off unless a request turns it on. With speculation on,
+ * a first pass always drafts the healed token (`healDraft: "always"`: "auto" decides by measured
+ * pass times, which a test must not depend on).
  */
 export function createOneSlotEngine(budgets: { anchorLine?: boolean } = {}): Promise<LlamaCppEngine> {
   return createLlamaCppEngine({
@@ -126,6 +128,6 @@ export function createOneSlotEngine(budgets: { anchorLine?: boolean } = {}): Pro
     prefillChunk: 64,
     gpu: false,
     budgets: { prefixTokens: 200, suffixTokens: 60, extraTokens: 0, ...budgets },
-    speculative: { enabled: false, sources: ["client", "ngram", "draft-model"], maxK: 8 },
+    speculative: { enabled: false, sources: ["client", "ngram", "draft-model"], maxK: 8, healDraft: "always" },
   });
 }

@@ -50,6 +50,17 @@ export interface CompletionRunInput {
    * model re-creates exactly that token (no new text) the next one comes from the same pass.
    */
   heal?: { text: string; bias: TokenBias; token?: number };
+  /**
+   * Whether the first pass drafts `heal.token` (speculation on): "auto" (default) when the engine's
+   * measured costs say it pays (CostModel.shouldDraftHeal), "always", or "off".
+   */
+  healDraft?: "auto" | "always" | "off";
+}
+
+/** Whether this run's first pass drafts the healed token (CompletionRunInput.healDraft). */
+function draftsHeal(input: CompletionRunInput): boolean {
+  const mode = input.healDraft ?? "auto";
+  return mode === "always" || (mode === "auto" && (input.costs?.shouldDraftHeal() ?? true));
 }
 
 /**
@@ -200,7 +211,7 @@ async function* run(input: CompletionRunInput, endUrgent: () => void): AsyncGene
       ),
       prompt: tokens,
       lead: tokens.slice(prefilled, tokens.length - 1),
-      ...(spec.enabled && input.heal?.token !== undefined ? { firstDraft: [input.heal.token] } : {}),
+      ...(spec.enabled && input.heal?.token !== undefined && draftsHeal(input) ? { firstDraft: [input.heal.token] } : {}),
       sampling: request.sampling,
       rng,
       sources,

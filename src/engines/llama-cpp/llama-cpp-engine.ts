@@ -57,7 +57,8 @@ export interface LlamaCppEngineOptions {
     layoutMaxTokens?: number;
     anchorLine?: boolean;
   };
-  speculative: { enabled: boolean; sources: DraftSourceName[]; maxK: number; k?: number };
+  /** healDraft: whether a first pass drafts token healing's dropped token (CompletionRunInput.healDraft; default "auto"). */
+  speculative: { enabled: boolean; sources: DraftSourceName[]; maxK: number; k?: number; healDraft?: "auto" | "always" | "off" };
   onProgress?: (loaded: number, label: string) => void;
   logger?: EngineLogger;
   /** Instrumentation: called after each prefill chunk with the prompt tokens evaluated so far in this request. */
@@ -430,6 +431,7 @@ class LlamaCppEngineImpl implements LlamaCppEngine {
         costs: this.costs,
         ...(this.opts.onPrefillChunk ? { onPrefillChunk: this.opts.onPrefillChunk } : {}),
         ...(heal ? { heal } : {}),
+        ...(this.opts.speculative.healDraft ? { healDraft: this.opts.speculative.healDraft } : {}),
       });
     } catch (e) {
       invalidate?.(); // the sequence's state is unknown after a native failure

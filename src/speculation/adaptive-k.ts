@@ -161,20 +161,24 @@ export class CostModel {
   }
 
   /**
-   * Whether a first pass should draft the healed token: when the second pass it saves as often as
-   * the draft is accepted (a steady single-token pass, t1) outweighs what the extra position adds
-   * to a first pass, both measured. On the shipped model a first pass after a typing pause costs
-   * about the same with one position or two (the pause dominates), so it drafts; on a 0.5 B model
-   * on this CPU the second position adds ~60 % to the pass (the 151,936-entry output layer runs
-   * twice) while the draft is accepted about half the time, so it does not. Until both first-pass
-   * costs are measured it drafts; when it does not, every HEAL_EXPLORE-th request drafts anyway,
-   * so that the two-position cost stays measured.
+   * Whether a first pass should draft the healed token: when the pass it saves as often as the
+   * draft is accepted outweighs what the extra position adds to a first pass, both measured. The
+   * saved pass is priced at the larger of a steady pass (t1) and a one-position first pass: on the
+   * shipped model the second pass's latency includes the loop turn and, with eight typists, the
+   * batch it joins, which t1 alone (measured ~1 ms) under-priced until the draft was switched off
+   * under load, where it helped most (engine-served ws × 8 p50 3.6–3.9 ms with it, 4.6–5.1
+   * without). On the shipped model a first pass after a typing pause costs about the same with one
+   * position or two (the pause dominates), so it drafts; on a 0.5 B model on this CPU the second
+   * position adds ~60 % to the pass (the 151,936-entry output layer runs twice) while the draft is
+   * accepted about half the time, so it does not. Until both first-pass costs are measured it
+   * drafts; when it does not, every HEAL_EXPLORE-th request drafts anyway, so that the
+   * two-position cost stays measured.
    */
   shouldDraftHeal(): boolean {
     const one = this.firstPass[1];
     const two = this.firstPass[2];
     if (one === undefined || two === undefined) return true;
-    if (this.healAccept * this.t1 >= two - one) return true;
+    if (this.healAccept * Math.max(this.t1, one) >= two - one) return true;
     this.healSkipped++;
     return this.healSkipped % HEAL_EXPLORE === 0;
   }

@@ -64,6 +64,12 @@ export class CostModel {
   /** EMA of the pass time (ms) by number of positions; index 0 unused. */
   private readonly byPositions: number[] = [];
   private readonly acceptance = new Map<DraftSourceName, number[]>();
+  /** EMA of a request's first pass (it follows a typing pause: not the steady t1) by positions, 1 or 2. */
+  private readonly firstPass: (number | undefined)[] = [];
+  /** How often the model re-created the healed token exactly (a drafted one was accepted). */
+  private healAccept = HEAL_PRIOR;
+  /** First passes that did not draft it since the engine started (every HEAL_EXPLORE-th drafts anyway). */
+  private healSkipped = 0;
 
   /**
    * Cost per extra verified position (ms): the linear fit once a multi-position pass was seen,
@@ -142,12 +148,6 @@ export class CostModel {
   }
 
   // --- the healed token's first-pass draft (DecodeOptions.firstDraft)
-  /** EMA of a request's first pass (it follows a typing pause: not the steady t1) by positions, 1 or 2. */
-  private readonly firstPass: (number | undefined)[] = [];
-  /** How often the model re-created the healed token exactly (the draft was accepted). */
-  private healAccept = HEAL_PRIOR;
-  private healSkipped = 0;
-
   /** Records a first pass over `positions` (1, or 2 with the healed token drafted) without lead tokens. */
   observeFirstPass(positions: number, passMs: number): void {
     if (positions < 1 || positions > 2) return;
@@ -183,7 +183,6 @@ export class CostModel {
     return this.healSkipped % HEAL_EXPLORE === 0;
   }
 }
-
 
 /** Controller options. `fixedK` disables adaptation of K (still picks the best source). */
 export interface AdaptiveKOptions {

@@ -10,7 +10,7 @@
  * Entries are never shared across tenants: the tenant is part of every key. LRU eviction by entry
  * count (`capacity`); capacity 0 disables the cache.
  */
-import { createHash } from "node:crypto";
+import { sha1Key } from "./request-keys.js";
 import type { GenerationResult } from "./generation.js";
 
 /** Characters of the prefix end / suffix start that identify a prompt (beyond any model's budget). */
@@ -46,9 +46,7 @@ export interface CacheHit {
 }
 
 function sha(parts: string[]): string {
-  const h = createHash("sha1");
-  for (const p of parts) h.update(p).update("\u0000");
-  return h.digest("base64url");
+  return sha1Key(`${parts.join("\u0000")}\u0000`);
 }
 
 /** LRU completion cache with typed-through forwarding (see file comment). */

@@ -2,9 +2,17 @@
  * Identity helpers of the request lifecycle: completion ids, document keys, parameter keys and the
  * typing-through test.
  */
-import { createHash, randomFillSync } from "node:crypto";
+import crypto, { createHash, randomFillSync } from "node:crypto";
 import type { CompletionRequest } from "./types.js";
 import type { Generation } from "./generation.js";
+
+/**
+ * SHA-1 of a string (base64url), for keys. One call into OpenSSL (`crypto.hash`, Node >= 20.12)
+ * instead of a Hash object and an update per part: on a request's path, after the idle gap of a
+ * keystroke, a cold createHash + 5 updates took ~0.1 ms here, the one-shot ~0.06 ms.
+ */
+export const sha1Key: (data: string) => string =
+  typeof crypto.hash === "function" ? (data) => crypto.hash("sha1", data, "base64url") : (data) => createHash("sha1").update(data).digest("base64url");
 
 /** Random bytes for ids, drawn from the CSPRNG 4 KiB at a time (one call per 341 ids, not one per id). */
 const idPool = Buffer.alloc(4_092);
@@ -37,13 +45,7 @@ export function affinityKeyOf(req: Pick<CompletionRequest, "tenant" | "client" |
   const who = `${req.tenant}\u0000${req.client ?? ""}`;
   if (req.documentKey) return `${who}\u0000${req.documentKey}`;
   const { prefix, suffix } = req.fim;
-  const h = createHash("sha1")
-    .update(req.fim.filepath ?? "")
-    .update("\u0000")
-    .update(prefix.length > 512 ? prefix.slice(0, 256) : "")
-    .update("\u0000")
-    .update(suffix.length > 512 ? suffix.slice(-256) : "")
-    .digest("base64url");
+  const h = sha1Key(`${req.fim.filepath ?? ""}\u0000${prefix.length > 512 ? prefix.slice(0, 256) : ""}\u0000${suffix.length > 512 ? suffix.slice(-256) : ""}`);
   return `${who}\u0000#${h}`;
 }
 
@@ -53,11 +55,7 @@ export function affinityKeyOf(req: Pick<CompletionRequest, "tenant" | "client" |
  * change speed, not output.
  */
 export function paramsKeyOf(req: CompletionRequest): string {
-  const extra = req.fim.extra?.length
-    ? createHash("sha1")
-        .update(JSON.stringify(req.fim.extra.map((e) => [e.filepath, e.text])))
-        .digest("base64url")
-    : "";
+  const extra = req.fim.extra?.length ? sha1Key(JSON.stringify(req.fim.extra.map((e) => [e.filepath, e.text]))) : "";
   const s = req.sampling;
   return JSON.stringify([s.temperature, s.topP, s.topK, s.seed ?? null, req.stop.maxTokens, req.stop.stop, req.stop.mode, req.model ?? "", req.fim.language ?? "", req.fim.filepath ?? "", extra]);
 }

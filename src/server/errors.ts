@@ -68,13 +68,16 @@ export function sendError(reply: FastifyReply, e: unknown): FastifyReply {
   return reply.code(err.status).type("application/json; charset=utf-8").send(errorBody(err));
 }
 
+/** Strict UTF-8 (invalid bytes throw); one decoder for every body (a decode without `stream` keeps no state). */
+const utf8Strict = new TextDecoder("utf-8", { fatal: true });
+
 /** Installs the JSON parser, the error handler and the not-found handler on `app`. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req: FastifyRequest, body: Buffer | string, done) => {
     let text: string;
     try {
-      text = typeof body === "string" ? body : new TextDecoder("utf-8", { fatal: true }).decode(body);
+      text = typeof body === "string" ? body : utf8Strict.decode(body);
     } catch (e) {
       done(new GhostlineError("invalid_utf8", undefined, { cause: e }), undefined);
       return;

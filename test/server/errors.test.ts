@@ -28,6 +28,11 @@ describe("error mapping", () => {
     const res = await raw("/v1/completions", Buffer.from([0x7b, 0x22, 0x70, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]));
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe("invalid_utf8");
+    // the strict decoder is shared by all bodies: a failed decode leaves nothing behind
+    const ok = await raw("/v1/completions", Buffer.from(JSON.stringify({ prompt: "def f(", suffix: "é", max_tokens: 2 })));
+    expect(ok.statusCode).toBe(200);
+    const again = await raw("/v1/completions", Buffer.from([0x7b, 0x22, 0x70, 0x22, 0x3a, 0x22, 0xe2, 0x82, 0x22, 0x7d]));
+    expect(again.json().error.code).toBe("invalid_utf8");
   });
 
   it("oversized field → 413 field_too_large naming the field", async () => {

@@ -166,8 +166,10 @@ async function handleInfill(ctx: EdgeContext, req: FastifyRequest, reply: Fastif
     sse.start();
     try {
       for await (const [index, ev] of mergeStreams(iters)) {
-        if (ev.type === "delta") sse.send({ index, content: ev.text, stop: false, id_slot: body.id_slot ?? -1, tokens_predicted: ev.tokens });
-        else {
+        if (ev.type === "delta") {
+          sse.send({ index, content: ev.text, stop: false, id_slot: body.id_slot ?? -1, tokens_predicted: ev.tokens });
+          await sse.afterEvent();
+        } else {
           const fin = { ...infillReply(ctx, body, ev, index), content: "" };
           sse.send(body.response_fields?.length ? { ...pickFields(fin, body.response_fields), index, stop: true } : fin);
         }

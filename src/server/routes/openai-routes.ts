@@ -125,6 +125,7 @@ async function handleOpenAI(ctx: EdgeContext, req: FastifyRequest, reply: Fastif
           const first = !named.has(index);
           named.add(index);
           sse.send(chunk(index, ev.text, null, first ? { completion_id: ev.completionId } : {}));
+          await sse.afterEvent();
           continue;
         }
         sse.send(chunk(index, "", finishReason(ev.stopReason), { usage: toWireUsage(ev.usage), completion_id: ev.completionId }));

@@ -10,7 +10,14 @@
  * It measures the edge and the request manager, so compare code versions on one machine:
  * run it in both checkouts, alternating.
  *
- *   npx tsx bench/http-reuse.ts [--trace-file .tmp/traces.json] [--positions 40] [--gap-ms 30]
+ * --abort-first: the position's completion is not waited for. Its first character is typed 2 ms
+ * after its first text arrives, while it still streams: the client aborts it (which closes its
+ * connection) and sends the next request on a new connection, which types through the running
+ * generation. Those requests are reported apart (`after an abort`) from the later ones on a kept
+ * connection; the trace replay's HTTP client meets this after every response still open at a
+ * keystroke (a generation paused by multi-line pacing, or still decoding).
+ *
+ *   npx tsx bench/http-reuse.ts [--trace-file .tmp/traces.json] [--positions 40] [--gap-ms 30] [--abort-first]
  */
 import http from "node:http";
 import os from "node:os";
@@ -26,30 +33,35 @@ const { values: args } = parseArgs({
     "trace-file": { type: "string" },
     positions: { type: "string", default: "40" },
     "gap-ms": { type: "string", default: "30" },
+    "abort-first": { type: "boolean", default: false },
   },
 });
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-/** POSTs `body`; `onFirst(ms, serverMs)` at the first chunk with text; resolves with the whole stream. */
-function post(url: string, body: string, onFirst: (ms: number, serverMs: number) => void): { req: http.ClientRequest; done: Promise<string> } {
+/**
+ * POSTs `body`; `onFirst(ms, serverMs, newConnection)` at the first chunk with text; resolves with
+ * the whole stream (what arrived before an abort).
+ */
+function post(url: string, body: string, onFirst: (ms: number, serverMs: number, newConnection: boolean) => void): { req: http.ClientRequest; done: Promise<string> } {
   const t0 = performance.now();
   let req!: http.ClientRequest;
+  let all = "";
   const done = new Promise<string>((resolve) => {
     req = http.request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
       const serverMs = Number(/first-event;dur=([\d.]+)/.exec(String(res.headers["server-timing"] ?? ""))?.[1] ?? NaN);
       let got = false;
-      let all = "";
       res.on("data", (c: Buffer) => {
         const s = c.toString();
         all += s;
         if (!got && /"text":"[^"]/.test(s)) {
           got = true;
-          onFirst(performance.now() - t0, serverMs);
+          onFirst(performance.now() - t0, serverMs, !req.reusedSocket);
         }
       });
       for (const ev of ["end", "error", "aborted"]) res.on(ev, () => resolve(all));
     });
-    req.on("error", () => resolve(""));
+    req.on("error", () => resolve(all));
+    req.on("close", () => resolve(all));
     req.end(body);
   });
   return { req, done };
@@ -58,11 +70,12 @@ function post(url: string, body: string, onFirst: (ms: number, serverMs: number)
 const traces: TypingTrace[] = args["trace-file"] ? (JSON.parse(readFileSync(args["trace-file"], "utf8")) as TypingTrace[]) : generateTraces(ROOT, listSources(join(ROOT, "src")), 8, 4, 7);
 const host = await createLocalHost({ fake: false, threads: 1, config: {} });
 const url = `${await host.startRun()}/v1/completions`;
-const latency: number[] = [];
-const server: number[] = [];
+const kept = { latency: [] as number[], server: [] as number[] };
+const afterAbort = { latency: [] as number[], server: [] as number[] };
 const positions = Number(args.positions);
 const gapMs = Number(args["gap-ms"]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const texts = (all: string) => [...all.matchAll(/"text":"((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string).join("");
 for (let k = 0; k < positions; k++) {
   const t = traces[k % traces.length]!;
   // the trace's cursor, then the start of the k-th next line
@@ -71,15 +84,42 @@ for (let k = 0; k < positions; k++) {
   const prefix = t.initialText.slice(0, at);
   const suffix = t.initialText.slice(at);
   const body = (p: string) => JSON.stringify({ model: "ghostline", prompt: p, suffix, max_tokens: 24, temperature: 0, stream: true, user: "typist" });
-  const all = await post(url, body(prefix), () => undefined).done;
-  const text = [...all.matchAll(/"text":"((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string).join("");
+  let text: string;
   let previous: http.ClientRequest | undefined;
-  for (let i = 1; i <= Math.min(text.length, 6); i++) {
+  let typedFrom = 1;
+  if (args["abort-first"]) {
+    // the first character is typed while the completion still streams
+    let firstText = "";
+    const a = post(url, body(prefix), () => undefined);
+    const seen = await new Promise<string>((resolve) => {
+      a.req.on("response", (res) => res.on("data", (c: Buffer) => {
+        firstText += c.toString();
+        if (/"text":"[^"]/.test(firstText)) resolve(texts(firstText));
+      }));
+      void a.done.then(() => resolve(texts(firstText)));
+    });
+    // typed through only with text buffered past the typed character (else the server starts anew)
+    const typed = [...seen].length >= 2 ? [...seen][0] : undefined;
+    if (!typed) {
+      await a.done;
+      continue;
+    }
+    await sleep(2);
+    a.req.destroy();
+    const b = post(url, body(prefix + typed), (ms, serverMs, fresh) => {
+      const into = fresh ? afterAbort : kept;
+      into.latency.push(ms);
+      into.server.push(serverMs);
+    });
+    text = typed + texts(await b.done);
+    typedFrom = typed.length + 1;
+  } else text = texts(await post(url, body(prefix), () => undefined).done);
+  for (let i = typedFrom; i <= Math.min(text.length, 6); i++) {
     await sleep(gapMs);
     previous?.destroy();
     previous = post(url, body(prefix + text.slice(0, i)), (ms, serverMs) => {
-      latency.push(ms);
-      server.push(serverMs);
+      kept.latency.push(ms);
+      kept.server.push(serverMs);
     }).req;
     await sleep(10);
   }
@@ -88,8 +128,13 @@ for (let k = 0; k < positions; k++) {
 }
 process.stderr.write("\n");
 await host.endRun();
-const rest = latency.map((l, i) => l - server[i]!);
-console.log(`${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), shipped models, ${latency.length} reused requests ${gapMs} ms apart`);
-console.log(`first text p50 ${pct(latency, 0.5).toFixed(3)} ms, p90 ${pct(latency, 0.9).toFixed(3)} ms; server p50 ${pct(server, 0.5).toFixed(3)} ms, rest p50 ${pct(rest, 0.5).toFixed(3)} ms`);
+console.log(`${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), shipped models, reused requests ${gapMs} ms apart`);
+const report = (name: string, g: { latency: number[]; server: number[] }): void => {
+  if (g.latency.length === 0) return;
+  const rest = g.latency.map((l, i) => l - g.server[i]!);
+  console.log(`${name} (${g.latency.length}): first text p50 ${pct(g.latency, 0.5).toFixed(3)} ms, p90 ${pct(g.latency, 0.9).toFixed(3)} ms; server p50 ${pct(g.server, 0.5).toFixed(3)} ms, rest p50 ${pct(rest, 0.5).toFixed(3)} ms`);
+};
+report("kept connection", kept);
+report("after an abort, new connection", afterAbort);
 await host.close();
 process.exit(0);

@@ -3,10 +3,10 @@
  * poll phase (an HTTP client's next request, on a new connection, is read first), and only once.
  */
 import { EventEmitter, once } from "node:events";
-import net from "node:net";
 import { describe, expect, it } from "vitest";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { disconnectSignal } from "../../src/server/completion-stream.js";
+import { loopbackPair } from "./helpers.js";
 
 function fakes(): { request: FastifyRequest; reply: FastifyReply; raw: { req: EventEmitter; res: EventEmitter & { writableFinished: boolean }; socket: EventEmitter } } {
   const socket = new EventEmitter();
@@ -51,12 +51,7 @@ describe("disconnectSignal", () => {
   });
 
   it("a request whose bytes are already there when the client's old connection closes is read before the abort", async () => {
-    const server = net.createServer();
-    server.listen(0, "127.0.0.1");
-    await once(server, "listening");
-    const client = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
-    const [conn] = (await once(server, "connection")) as [net.Socket];
-    await once(client, "connect");
+    const { client, conn, close } = await loopbackPair();
     const { request, reply, raw } = fakes();
     const { signal } = disconnectSignal(request, reply);
     let abortedWhenRead: boolean | undefined;
@@ -67,8 +62,6 @@ describe("disconnectSignal", () => {
     for (let i = 0; i < 3; i++) await immediate();
     expect(abortedWhenRead).toBe(false);
     expect(signal.aborted).toBe(true);
-    client.destroy();
-    conn.destroy();
-    server.close();
+    close();
   });
 });

@@ -1,4 +1,6 @@
 /** Test wiring: a fake engine, the real RequestManager, a shared metrics registry and buildApp(). */
+import { once } from "node:events";
+import net from "node:net";
 import { Registry } from "prom-client";
 import type { FastifyInstance } from "fastify";
 import { loadConfig, type DeepPartial } from "../../src/config/load.js";
@@ -58,4 +60,23 @@ export function sseData(body: string): string[] {
     .map((b) => b.trim())
     .filter((b) => b.startsWith("data: "))
     .map((b) => b.slice(6));
+}
+
+/** A connected TCP pair on 127.0.0.1: what `client` writes arrives on `conn`; `close()` ends both and the server. */
+export async function loopbackPair(): Promise<{ client: net.Socket; conn: net.Socket; close: () => void }> {
+  const server = net.createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const client = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
+  const [conn] = (await once(server, "connection")) as [net.Socket];
+  await once(client, "connect");
+  return {
+    client,
+    conn,
+    close: () => {
+      client.destroy();
+      conn.destroy();
+      server.close();
+    },
+  };
 }

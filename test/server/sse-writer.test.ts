@@ -2,11 +2,11 @@
  * SseWriter.afterEvent: after a stream's first event the route waits for the event loop's next
  * poll phase before writing the rest; after later events it does not wait.
  */
-import { EventEmitter, once } from "node:events";
-import net from "node:net";
+import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import type { FastifyReply } from "fastify";
 import { SseWriter, afterNextPoll } from "../../src/server/completion-stream.js";
+import { loopbackPair } from "./helpers.js";
 
 function fakeReply(): { reply: FastifyReply; written: string[] } {
   const written: string[] = [];
@@ -47,20 +47,13 @@ describe("SseWriter.afterEvent", () => {
   });
 
   it("afterNextPoll resolves after I/O that is ready now has been read", async () => {
-    const server = net.createServer();
-    server.listen(0, "127.0.0.1");
-    await once(server, "listening");
-    const client = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
-    const [conn] = (await once(server, "connection")) as [net.Socket];
-    await once(client, "connect");
+    const { client, conn, close } = await loopbackPair();
     const order: string[] = [];
     conn.once("data", () => order.push("request read"));
     setImmediate(() => order.push("check phase of this turn"));
     client.write("POST /v1/completions"); // another client's request, ready before the next poll
     await afterNextPoll().then(() => order.push("after next poll"));
     expect(order).toEqual(["check phase of this turn", "request read", "after next poll"]);
-    client.destroy();
-    conn.destroy();
-    server.close();
+    close();
   });
 });

@@ -254,7 +254,7 @@ export class SseWriter {
    * ~0.2 ms of the main thread on this 2-core VM) can wait one loop turn. Requests that arrived
    * meanwhile on other connections (other users' keystrokes) are read first, and a client in this
    * process (the benchmark's) reads the first event without waiting behind that work. Measured:
-   * from the first write to the client's `response` event 0.34–0.41 → 0.19–0.23 ms (docs/performance.md).
+   * from the first write to the client's `response` event 0.34–0.41 → 0.18–0.23 ms (docs/performance.md).
    */
   afterEvent(): Promise<void> | undefined {
     return this.events === 1 && !this.closed ? afterNextPoll() : undefined;

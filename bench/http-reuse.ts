@@ -39,10 +39,10 @@ const { values: args } = parseArgs({
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 /**
- * POSTs `body`; `onFirst(ms, serverMs, newConnection)` at the first chunk with text; resolves with
- * the whole stream (what arrived before an abort).
+ * POSTs `body`; `onFirst(ms, serverMs, newConnection, stream)` at the first chunk with text (`stream`:
+ * what arrived so far); resolves with the whole stream (what arrived before an abort).
  */
-function post(url: string, body: string, onFirst: (ms: number, serverMs: number, newConnection: boolean) => void): { req: http.ClientRequest; done: Promise<string> } {
+function post(url: string, body: string, onFirst: (ms: number, serverMs: number, newConnection: boolean, stream: string) => void): { req: http.ClientRequest; done: Promise<string> } {
   const t0 = performance.now();
   let req!: http.ClientRequest;
   let all = "";
@@ -55,7 +55,7 @@ function post(url: string, body: string, onFirst: (ms: number, serverMs: number,
         all += s;
         if (!got && /"text":"[^"]/.test(s)) {
           got = true;
-          onFirst(performance.now() - t0, serverMs, !req.reusedSocket);
+          onFirst(performance.now() - t0, serverMs, !req.reusedSocket, all);
         }
       });
       for (const ev of ["end", "error", "aborted"]) res.on(ev, () => resolve(all));
@@ -89,14 +89,10 @@ for (let k = 0; k < positions; k++) {
   let typedFrom = 1;
   if (args["abort-first"]) {
     // the first character is typed while the completion still streams
-    let firstText = "";
-    const a = post(url, body(prefix), () => undefined);
+    let a!: ReturnType<typeof post>;
     const seen = await new Promise<string>((resolve) => {
-      a.req.on("response", (res) => res.on("data", (c: Buffer) => {
-        firstText += c.toString();
-        if (/"text":"[^"]/.test(firstText)) resolve(texts(firstText));
-      }));
-      void a.done.then(() => resolve(texts(firstText)));
+      a = post(url, body(prefix), (_ms, _serverMs, _fresh, stream) => resolve(texts(stream)));
+      void a.done.then((all) => resolve(texts(all)));
     });
     // typed through only with text buffered past the typed character (else the server starts anew)
     const typed = [...seen].length >= 2 ? [...seen][0] : undefined;
